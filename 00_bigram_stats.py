@@ -1,0 +1,100 @@
+"""Stage 00: a bigram model by counting.
+
+How often does each character follow each other character? Count every pair in the
+train split, add a little smoothing so no pair is impossible, and normalise each row
+into the probabilities of the next character. No gradient descent: the counts are the
+best a bigram model can do, and every later stage is measured against their val loss.
+"""
+
+import os
+import time
+
+import torch
+import torch.nn as nn
+from torch.nn import functional as F
+
+import common
+
+# hyperparameters
+block_size = 8  # maximum context length of a prediction
+smoothing = 1.0  # added to every count, so unseen pairs keep some probability
+device = "auto"  # auto, cpu, cuda or mps
+threads = 1  # CPU threads; one is fastest for models this small
+seed = 1337
+data = "shakespeare"  # shakespeare, songci, or the path of a UTF-8 text file
+out_dir = "out"
+# ------------
+
+
+class LanguageModel(nn.Module):
+    """Reads the log-probabilities of the next character from a table of counts."""
+
+    def __init__(self, vocab_size):
+        super().__init__()
+        self.register_buffer("counts", torch.zeros(vocab_size, vocab_size))
+
+    def fit(self, data):
+        """Count every pair (current, next) in data."""
+        pairs = torch.ones(len(data) - 1, device=self.counts.device)
+        self.counts.index_put_((data[:-1], data[1:]), pairs, accumulate=True)
+
+    def forward(self, idx, targets=None):
+        probs = (self.counts + smoothing) / (self.counts + smoothing).sum(1, keepdim=True)
+        logits = probs.log()[idx]  # (B, T, vocab_size): log-probabilities are logits too
+        if targets is None:
+            loss = None
+        else:
+            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))
+        return logits, loss
+
+    @torch.no_grad()
+    def generate(self, idx, max_new_tokens):
+        for _ in range(max_new_tokens):
+            idx_cond = idx[:, -block_size:]  # the model never sees more than block_size
+            logits, _ = self(idx_cond)
+            logits = logits[:, -1, :]  # (B, vocab_size): only the last position predicts
+            probs = F.softmax(logits, dim=-1)
+            idx_next = torch.multinomial(probs, num_samples=1)  # (B, 1)
+            idx = torch.cat((idx, idx_next), dim=1)  # (B, T+1)
+        return idx
+
+
+def main(argv=None):
+    common.configure(globals(), argv)
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads)
+    dev = common.pick_device(device)
+
+    text, info = common.load_text(data)
+    vocab = common.Vocab(text)
+    ids = torch.tensor(vocab.encode(text), dtype=torch.long)
+    train_data, val_data = common.train_val_split(ids)
+
+    model = LanguageModel(len(vocab)).to(dev)
+    n_params = sum(b.numel() for b in model.buffers())
+    print(f"{n_params:,} counts, {len(vocab)} characters, counting on {dev}")
+
+    t0 = time.time()
+    model.fit(train_data.to(dev))
+    train_seconds = time.time() - t0
+
+    val_loss = common.evaluate(model, val_data, block_size, dev)
+    train_loss = common.evaluate(model, train_data, block_size, dev)
+    seconds = time.time() - t0
+    tokens_per_s = len(train_data) / train_seconds
+    print(f"final (whole split): train loss {train_loss:.4f}, val loss {val_loss:.4f} "
+          f"| {seconds:.1f} s, {tokens_per_s:,.0f} tokens/s")
+    result = {**common.hyperparameters(globals()), "stage": os.path.basename(__file__)[:-3],
+              "val_loss": val_loss, "train_loss": train_loss, "iters": 0,
+              "seconds": seconds, "params": n_params, "tokens_per_s": tokens_per_s,
+              "device": dev, "data_sha256": info["sha256"]}
+    common.log_result(out_dir, result)
+
+    model.eval()
+    context = torch.zeros((1, 1), dtype=torch.long, device=dev)
+    print(vocab.decode(model.generate(context, max_new_tokens=500)[0].tolist()))
+    return result
+
+
+if __name__ == "__main__":
+    main()
