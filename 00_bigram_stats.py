@@ -79,10 +79,10 @@ def main(argv=None):
     train_seconds = time.time() - t0
 
     val_loss = common.evaluate(model, val_data, block_size, dev)
-    train_loss = common.evaluate(model, train_data, block_size, dev)
+    train_loss = common.evaluate(model, train_data[: len(val_data)], block_size, dev)  # as much as val
     seconds = time.time() - t0
     tokens_per_s = len(train_data) / train_seconds
-    print(f"final (whole split): train loss {train_loss:.4f}, val loss {val_loss:.4f} "
+    print(f"final: val loss {val_loss:.4f} (whole split), train loss {train_loss:.4f} "
           f"| {seconds:.1f} s, {tokens_per_s:,.0f} tokens/s")
     result = {**common.hyperparameters(globals()), "stage": os.path.basename(__file__)[:-3],
               "val_loss": val_loss, "train_loss": train_loss, "iters": 0,

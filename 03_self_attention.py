@@ -126,7 +126,8 @@ def main(argv=None):
     for it in range(max_iters):
         if it % eval_interval == 0:
             losses = estimate_loss(model, {"train": train_data, "val": val_data}, dev)
-            print(f"step {it}: train loss {losses['train']:.4f}, val loss {losses['val']:.4f}")
+            print(f"step {it}: train loss {losses['train']:.4f}, val loss {losses['val']:.4f}"
+                  + common.progress(it, max_iters, time.time() - t0, batch_size * block_size))
         for group in optimizer.param_groups:
             group["lr"] = learning_rate * min(1.0, (1 - it / max_iters) / cooldown)
         xb, yb = common.get_batch(train_data, block_size, batch_size, dev)
@@ -137,10 +138,10 @@ def main(argv=None):
     train_seconds = time.time() - t0
 
     val_loss = common.evaluate(model, val_data, block_size, dev)
-    train_loss = common.evaluate(model, train_data, block_size, dev)
+    train_loss = common.evaluate(model, train_data[: len(val_data)], block_size, dev)  # as much as val
     seconds = time.time() - t0
     tokens_per_s = max_iters * batch_size * block_size / train_seconds
-    print(f"final (whole split): train loss {train_loss:.4f}, val loss {val_loss:.4f} "
+    print(f"final: val loss {val_loss:.4f} (whole split), train loss {train_loss:.4f} "
           f"| {seconds:.1f} s, {tokens_per_s:,.0f} tokens/s")
     result = {**common.hyperparameters(globals()), "stage": os.path.basename(__file__)[:-3],
               "val_loss": val_loss, "train_loss": train_loss, "iters": max_iters,

@@ -6,8 +6,10 @@ overrides, device choice and the results log. Nothing about the model lives here
 """
 
 import hashlib
+import http.client
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -82,7 +84,7 @@ def download(name, path):
             raw = build_songci(json.loads(fetch(u)) for u in urls).encode("utf-8")
         else:
             raw = fetch(spec["url"])
-    except OSError as e:
+    except (OSError, ValueError, KeyError, http.client.HTTPException) as e:
         sys.exit(
             f"error: could not download the {name} data set ({e}).\n"
             f"If this machine is offline, put the file at {path}\n"
@@ -154,15 +156,23 @@ def train_val_split(ids):
 
 def get_batch(data, block_size, batch_size, device):
     """batch_size random windows x and the same windows shifted by one, y."""
+    check_length(data, block_size)
     ix = torch.randint(len(data) - block_size, (batch_size, 1))
     x = data[ix + torch.arange(block_size)]  # (batch_size, block_size)
     y = data[ix + torch.arange(1, block_size + 1)]
     return x.to(device), y.to(device)
 
 
+def check_length(data, block_size):
+    if len(data) <= block_size:
+        sys.exit(f"error: a split of {len(data)} characters cannot fill a window of "
+                 f"block_size={block_size}; use a longer text or a smaller --block_size")
+
+
 @torch.no_grad()
 def evaluate(model, data, block_size, device, batch_size=512):
     """Mean cross-entropy over every non-overlapping window of a whole split."""
+    check_length(data, block_size)
     was_training = model.training
     model.eval()
     n = (len(data) - 1) // block_size
@@ -199,10 +209,16 @@ def parse_value(name, text, default):
 
 
 def configure(scope, argv=None):
-    """Apply --name=value overrides to a stage's hyperparameter globals."""
+    """Apply --name=value overrides to a stage's hyperparameter globals.
+
+    --preset=NAME, where the stage has PRESETS, applies that block of values first;
+    any other override given with it wins over the preset. Returns what was set.
+    """
     argv = sys.argv[1:] if argv is None else argv
     known = hyperparameters(scope)
-    for arg in argv:
+    presets = scope.get("PRESETS", {})
+    given = {}
+    for arg in sorted(argv, key=lambda a: not a.startswith("--preset=")):  # preset first
         if arg in ("-h", "--help"):
             print((scope.get("__doc__") or "").strip() + "\n\noverrides (--name=value):")
             for k, v in known.items():
@@ -214,7 +230,13 @@ def configure(scope, argv=None):
         if name not in known:
             sys.exit(f"error: unknown option --{name}; known: "
                      + " ".join(f"--{k}" for k in known))
-        scope[name] = parse_value(name, text, known[name])
+        given[name] = scope[name] = parse_value(name, text, known[name])
+        if name == "preset":
+            if text not in presets:
+                sys.exit(f"error: --preset={text}: expected one of {', '.join(presets)}")
+            scope.update(presets[text])
+            given.update(presets[text])
+    return given
 
 
 def pick_device(device):
@@ -240,3 +262,27 @@ def log_result(out_dir, record):
     record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), **record}
     with open(os.path.join(out_dir, "results.jsonl"), "a", encoding="utf-8") as f:
         f.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def progress(it, max_iters, seconds, tokens_per_iter):
+    """The speed, elapsed time and ETA part of a progress line."""
+    if it == 0:
+        return ""
+    eta = seconds / it * (max_iters - it)
+    return f" | {it * tokens_per_iter / seconds:,.0f} tokens/s, {seconds:.0f} s, ETA {eta:.0f} s"
+
+
+class CtrlC:
+    """While installed, Ctrl-C sets .pressed instead of killing; pressing it again kills."""
+
+    def __init__(self):
+        self.pressed = False
+        self.previous = signal.signal(signal.SIGINT, self.handler)
+
+    def handler(self, signum, frame):
+        self.pressed = True
+        signal.signal(signal.SIGINT, self.previous)
+        print("\nCtrl-C: stopping after this step (press again to abort)", flush=True)
+
+    def restore(self):
+        signal.signal(signal.SIGINT, self.previous)

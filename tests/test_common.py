@@ -185,15 +185,20 @@ def test_bad_checksum_on_disk_is_reported(fake_dataset):
 
 
 def test_write_atomic_leaves_no_half_file(tmp_path):
-    class Boom(bytes):
-        pass
-
     target = tmp_path / "file.txt"
     with pytest.raises(TypeError):
         common.write_atomic(str(target), "not bytes")  # fails inside the write
     assert list(tmp_path.iterdir()) == []
     common.write_atomic(str(target), b"ok")
     assert target.read_bytes() == b"ok"
+
+
+def test_split_shorter_than_the_context_is_refused():
+    with pytest.raises(SystemExit, match=r"a split of 8 characters cannot fill a window of "
+                                         r"block_size=8; use a longer text or a smaller --block_size"):
+        common.get_batch(torch.arange(8), block_size=8, batch_size=2, device="cpu")
+    with pytest.raises(SystemExit, match=r"a split of 5 characters cannot fill"):
+        common.evaluate(FixedBigram(torch.zeros(5, 5)), torch.arange(5), 8, "cpu")
 
 
 def test_own_text_file(tmp_path):

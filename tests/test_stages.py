@@ -48,7 +48,8 @@ def test_short_run_reaches_target(name, out_args, tmp_path):
 
 
 def test_same_seed_same_losses(out_args):
-    runs = [load_stage("04_multihead").main(["--max_iters=100"] + out_args) for _ in range(2)]
+    runs = [load_stage("04_multihead").main(["--max_iters=100", "--device=cpu"] + out_args)
+            for _ in range(2)]
     assert runs[0]["val_loss"] == runs[1]["val_loss"]
     assert runs[0]["train_loss"] == runs[1]["train_loss"]
 
@@ -57,7 +58,7 @@ def test_own_text_file(tmp_path, out_args):
     path = tmp_path / "abc.txt"
     path.write_text("abcd\n" * 2000, encoding="utf-8")
     result = load_stage("03_self_attention").main(
-        [f"--data={path}", "--max_iters=300", "--eval_interval=100"] + out_args)
+        [f"--data={path}", "--max_iters=300", "--eval_interval=100", "--device=cpu"] + out_args)
     assert result["data"] == str(path)
     assert result["val_loss"] < 0.1 * math.log(5)  # the pattern is trivial to predict
 
@@ -76,7 +77,11 @@ def test_future_tokens_do_not_change_earlier_logits(name):
     assert not torch.allclose(before[:, 5:], after[:, 5:])  # the change is visible later
 
 
-@pytest.mark.parametrize("name", ATTENTION_STAGES)
+LOOPED = [s for s in ATTENTION_STAGES if s < "09"]  # a Head module per head
+BATCHED = [s for s in ATTENTION_STAGES if s >= "09"]  # heads as a batch dimension
+
+
+@pytest.mark.parametrize("name", LOOPED)
 @pytest.mark.parametrize("T", [1, 5, None])
 def test_head_equals_pytorch_attention(name, T):
     m = load_stage(name)
@@ -89,7 +94,7 @@ def test_head_equals_pytorch_attention(name, T):
     assert torch.allclose(head(x), expected, atol=1e-6)
 
 
-@pytest.mark.parametrize("name", [s for s in ATTENTION_STAGES if s >= "04"])
+@pytest.mark.parametrize("name", [s for s in LOOPED if s >= "04"])
 def test_multihead_is_heads_concatenated(name):
     m = load_stage(name)
     torch.manual_seed(0)
@@ -100,6 +105,21 @@ def test_multihead_is_heads_concatenated(name):
     expected = torch.cat(heads, dim=-1)
     if hasattr(mha, "proj"):
         expected = mha.proj(expected)
+    assert torch.allclose(mha(x), expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", BATCHED)
+@pytest.mark.parametrize("T", [1, 5, 16])
+def test_batched_heads_equal_pytorch_attention(name, T):
+    m = load_stage(name)
+    m.block_size, m.n_embd, m.n_head = 16, 32, 4
+    torch.manual_seed(0)
+    mha = m.MultiHeadAttention(m.n_head, m.n_embd // m.n_head).eval()
+    x = torch.randn(3, T, m.n_embd)
+    q, k, v = mha.qkv(x).split(m.n_embd, dim=-1)  # each (B, T, C): the heads side by side
+    heads = [F.scaled_dot_product_attention(q[..., i:i + 8], k[..., i:i + 8], v[..., i:i + 8],
+                                            is_causal=True) for i in range(0, m.n_embd, 8)]
+    expected = mha.proj(torch.cat(heads, dim=-1))
     assert torch.allclose(mha(x), expected, atol=1e-6)
 
 
@@ -130,7 +150,7 @@ def test_counts_are_what_the_trained_table_converges_to():
     assert (learned[frequent] - counted[frequent]).abs().max() < 0.01
 
 
-@pytest.mark.parametrize("name", STAGES[:9])
+@pytest.mark.parametrize("name", STAGES)
 def test_generate_extends_the_context(name):
     m = load_stage(name)
     torch.manual_seed(0)
