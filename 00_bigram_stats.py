@@ -32,15 +32,17 @@ class LanguageModel(nn.Module):
     def __init__(self, vocab_size):
         super().__init__()
         self.register_buffer("counts", torch.zeros(vocab_size, vocab_size))
+        self.register_buffer("log_probs", torch.zeros(vocab_size, vocab_size))  # uniform
 
     def fit(self, data):
-        """Count every pair (current, next) in data."""
+        """Count every pair (current, next) in data; normalise each row to probabilities."""
         pairs = torch.ones(len(data) - 1, device=self.counts.device)
         self.counts.index_put_((data[:-1], data[1:]), pairs, accumulate=True)
+        probs = (self.counts + smoothing) / (self.counts + smoothing).sum(1, keepdim=True)
+        self.log_probs = probs.log()
 
     def forward(self, idx, targets=None):
-        probs = (self.counts + smoothing) / (self.counts + smoothing).sum(1, keepdim=True)
-        logits = probs.log()[idx]  # (B, T, vocab_size): log-probabilities are logits too
+        logits = self.log_probs[idx]  # (B, T, vocab_size): log-probabilities are logits too
         if targets is None:
             loss = None
         else:
@@ -71,7 +73,7 @@ def main(argv=None):
     train_data, val_data = common.train_val_split(ids)
 
     model = LanguageModel(len(vocab)).to(dev)
-    n_params = sum(b.numel() for b in model.buffers())
+    n_params = model.counts.numel()
     print(f"{n_params:,} counts, {len(vocab)} characters, counting on {dev}")
 
     t0 = time.time()

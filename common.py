@@ -208,12 +208,20 @@ def parse_value(name, text, default):
         sys.exit(f"error: --{name}={text}: expected {kind.__name__} (e.g. --{name}={default})")
 
 
+def utf8_console():
+    """Print and read UTF-8 whatever the console's default (Windows' is often not)."""
+    for stream in (sys.stdin, sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8")
+
+
 def configure(scope, argv=None):
     """Apply --name=value overrides to a stage's hyperparameter globals.
 
     --preset=NAME, where the stage has PRESETS, applies that block of values first;
     any other override given with it wins over the preset. Returns what was set.
     """
+    utf8_console()
     argv = sys.argv[1:] if argv is None else argv
     known = hyperparameters(scope)
     presets = scope.get("PRESETS", {})
@@ -225,6 +233,8 @@ def configure(scope, argv=None):
                 print(f"  --{k}={v}")
             sys.exit(0)
         name, eq, text = arg[2:].partition("=") if arg.startswith("--") else ("", "", "")
+        if not eq and type(known.get(name)) is bool:  # a bare --flag means --flag=true
+            eq, text = "=", "true"
         if not eq:
             sys.exit(f"error: {arg}: overrides take the form --name=value (see --help)")
         if name not in known:

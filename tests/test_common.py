@@ -91,9 +91,12 @@ def test_bad_value_says_what_was_expected():
         common.configure(scope(), ["--flag=maybe"])
 
 
-def test_override_without_value_is_rejected():
-    with pytest.raises(SystemExit, match=r"overrides take the form --name=value"):
+def test_override_without_value_is_rejected_unless_a_flag():
+    with pytest.raises(SystemExit, match=r"--batch_size: overrides take the form --name=value"):
         common.configure(scope(), ["--batch_size"])
+    g = scope()
+    common.configure(g, ["--flag"])
+    assert g["flag"] is True
 
 
 def test_help_lists_every_hyperparameter(capsys):

@@ -1,0 +1,53 @@
+"""Song ci (宋词): the corpus, Chinese prompts, and a short training run on a slice."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+import common
+from conftest import ROOT, load_stage
+
+
+@pytest.fixture(scope="module")
+def songci():
+    text, info = common.load_text("songci")
+    return text, common.Vocab(text)
+
+
+def test_corpus_is_the_documented_one(songci):
+    text, vocab = songci
+    assert len(text) == 2_059_791 and len(vocab) == 6100
+    assert text.endswith("\n") and not text.endswith("\n\n")
+    assert len(text.split("\n\n")) == 21_050  # one blank line between poems
+
+
+def test_chinese_prompts_round_trip(songci):
+    _, vocab = songci
+    for prompt in ["春江", "往事", "春江花月夜\n"]:
+        assert vocab.decode(vocab.encode(prompt)) == prompt
+
+
+def test_unknown_character_is_named(songci):
+    _, vocab = songci
+    with pytest.raises(ValueError, match=r"not in the vocabulary: 'Q' \(U\+0051\)"):
+        vocab.encode("春Q")
+
+
+def test_slice_learns(songci, tmp_path, out_args):
+    text, _ = songci
+    path = tmp_path / "songci_slice.txt"
+    path.write_text(text[:300_000], encoding="utf-8")
+    result = load_stage("05_feedforward").main(
+        [f"--data={path}", "--max_iters=1500", "--eval_interval=500", "--device=cpu"] + out_args)
+    print(f"Song ci slice, stage 05, 1500 steps: val loss {result['val_loss']:.4f}")
+    assert result["val_loss"] < 9.9
+
+
+def test_chinese_prints_on_a_console_that_is_not_utf8():
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    code = "import common; common.utf8_console(); print('春江 往事')"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.decode("utf-8").strip() == "春江 往事"
