@@ -2,8 +2,9 @@
 
 Generating one character at a time, the model of stage 09 recomputes the keys and
 values of the whole context at every step, though only the newest position is new.
-Here each attention head keeps the keys and values it has computed (the KV cache), and
-each step runs only the newest character through the model, attending to the cache.
+Here each attention layer keeps the keys and values its heads have computed (the KV
+cache), and each step runs only the newest character through the model, attending to
+the cache.
 Same model classes as stage 09, so it loads stage 09's checkpoint (out_dir/ckpt.pt).
 
 Context policy: up to block_size characters the cache holds the whole context. When it
@@ -186,7 +187,8 @@ def load_checkpoint(path, given):
                  f"  python 09_dropout_scaled.py\n(about 10 minutes on a laptop CPU).")
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-        shape = {name: checkpoint["config"][name] for name in ("block_size", "n_embd", "n_head", "n_layer")}
+        shape = {name: checkpoint["config"][name]
+                 for name in ("block_size", "n_embd", "n_head", "n_layer")}
     except Exception as e:
         sys.exit(f"error: {path} is not a checkpoint this code can read ({e!r})")
     for name, trained in shape.items():
