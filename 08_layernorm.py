@@ -188,7 +188,7 @@ def main(argv=None):
     train_seconds = time.time() - t0
 
     val_loss = common.evaluate(model, val_data, block_size, dev)
-    train_loss = common.evaluate(model, train_data[: len(val_data)], block_size, dev)  # as much as val
+    train_loss = common.evaluate(model, train_data[: len(val_data)], block_size, dev)  # val-sized
     seconds = time.time() - t0
     tokens_per_s = max_iters * batch_size * block_size / train_seconds
     print(f"final: val loss {val_loss:.4f} (whole split), train loss {train_loss:.4f} "
