@@ -233,3 +233,21 @@ def test_songci_layout():
     ]
     assert common.build_songci(files) == (
         "浣溪沙 晏殊\n一曲新词酒一杯。\n去年天气旧亭台。\n\n如梦令 李清照\n常记溪亭日暮。\n")
+
+
+def test_songci_download_fetches_22_files_and_builds_the_corpus(tmp_path, monkeypatch):
+    def fetch(url):
+        n = int(url.rsplit(".", 2)[-2])  # .../ci.song.<n>.json
+        poem = {"rhythmic": "词牌", "author": f"作者{n}", "paragraphs": ["春江" * 600]}
+        return json.dumps([poem], ensure_ascii=False).encode("utf-8")
+
+    urls = []
+    monkeypatch.setattr(common, "fetch", lambda url: urls.append(url) or fetch(url))
+    expected = common.build_songci([[json.loads(fetch(f"x.{n}.json"))[0]] for n in range(0, 22000, 1000)])
+    monkeypatch.setattr(common, "DATA_DIR", str(tmp_path))
+    monkeypatch.setitem(common.DATASETS, "songci", {
+        **common.DATASETS["songci"], "sha256": common.sha256_of(expected.encode("utf-8"))})
+    text, _ = common.load_text("songci")
+    assert text == expected and (tmp_path / "songci.txt").read_text(encoding="utf-8") == expected
+    assert len(urls) == 22 and urls[0].endswith("/%E5%AE%8B%E8%AF%8D/ci.song.0.json")
+    assert urls[-1].endswith("ci.song.21000.json") and common.SONGCI_COMMIT in urls[0]
