@@ -95,7 +95,7 @@ def main(argv=None):
     model.eval()
     context = torch.zeros((1, 1), dtype=torch.long, device=dev)
     print(vocab.decode(model.generate(context, max_new_tokens=500)[0].tolist()))
-    return result
+    return model, result
 
 
 if __name__ == "__main__":

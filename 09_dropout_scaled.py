@@ -193,6 +193,7 @@ def main(argv=None):
     optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, fused=True)
 
     t0 = time.time()
+    curve = []  # (step, train loss, val loss) at every evaluation, for the results log
     iters = 0
     ctrl_c = common.CtrlC()  # Ctrl-C ends training after the current step, nothing lost
     for it in range(max_iters):
@@ -200,6 +201,7 @@ def main(argv=None):
             break
         if it % eval_interval == 0:
             losses = estimate_loss(model, {"train": train_data, "val": val_data}, dev)
+            curve.append((it, losses["train"], losses["val"]))
             print(f"step {it}: train loss {losses['train']:.4f}, val loss {losses['val']:.4f}"
                   + common.progress(it, max_iters, time.time() - t0, batch_size * block_size))
             save_checkpoint(model, vocab, info, it, losses["val"])
@@ -223,14 +225,14 @@ def main(argv=None):
     result = {**common.hyperparameters(globals()), "stage": os.path.basename(__file__)[:-3],
               "val_loss": val_loss, "train_loss": train_loss, "iters": iters,
               "seconds": seconds, "params": n_params, "tokens_per_s": tokens_per_s,
-              "device": dev, "data_sha256": info["sha256"]}
+              "device": dev, "data_sha256": info["sha256"], "curve": curve}
     common.log_result(out_dir, result)
     save_checkpoint(model, vocab, info, iters, val_loss)
 
     model.eval()
     context = torch.zeros((1, 1), dtype=torch.long, device=dev)
     print(vocab.decode(model.generate(context, max_new_tokens=500)[0].tolist()))
-    return result
+    return model, result
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ def tiny_model(vocab_size=11, seed=0):
 
 def test_stage_09_short_run_reaches_target(out_args, tmp_path):
     # 200 steps measured 2.3734 on a 2-core CPU; the target leaves a margin
-    result = load_stage("09_dropout_scaled").main(
+    _, result = load_stage("09_dropout_scaled").main(
         ["--max_iters=200", "--eval_interval=100", "--device=cpu"] + out_args)
     print(f"stage 09, 200 steps: val loss {result['val_loss']:.4f}")
     assert result["val_loss"] < 2.40

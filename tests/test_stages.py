@@ -35,7 +35,7 @@ def test_every_training_stage_has_a_short_run():
 @pytest.mark.parametrize("name", list(SHORT_RUNS))
 def test_short_run_reaches_target(name, out_args, tmp_path):
     overrides, target = SHORT_RUNS[name]
-    result = load_stage(name).main(overrides + ["--device=cpu"] + out_args)
+    _, result = load_stage(name).main(overrides + ["--device=cpu"] + out_args)
     print(f"{name}: val loss {result['val_loss']:.4f} (target {target})")
     assert result["val_loss"] < target
     if name >= "03":
@@ -45,10 +45,14 @@ def test_short_run_reaches_target(name, out_args, tmp_path):
     assert len(lines) == 1 and all(key in record for key in LOG_KEYS)
     assert record["stage"] == name and record["val_loss"] == result["val_loss"]
     assert record["device"] == "cpu" and record["data"] == "shakespeare"
+    if name != "00_bigram_stats":  # the training curve: both estimates at every evaluation
+        steps = [step for step, _, _ in record["curve"]]
+        assert steps == list(range(0, record["iters"], record["eval_interval"]))
+        assert all(0 < loss < 10 for _, train, val in record["curve"] for loss in (train, val))
 
 
 def test_same_seed_same_losses(out_args):
-    runs = [load_stage("04_multihead").main(["--max_iters=100", "--device=cpu"] + out_args)
+    runs = [load_stage("04_multihead").main(["--max_iters=100", "--device=cpu"] + out_args)[1]
             for _ in range(2)]
     assert runs[0]["val_loss"] == runs[1]["val_loss"]
     assert runs[0]["train_loss"] == runs[1]["train_loss"]
@@ -57,7 +61,7 @@ def test_same_seed_same_losses(out_args):
 def test_own_text_file(tmp_path, out_args):
     path = tmp_path / "abc.txt"
     path.write_text("abcd\n" * 2000, encoding="utf-8")
-    result = load_stage("03_self_attention").main(
+    _, result = load_stage("03_self_attention").main(
         [f"--data={path}", "--max_iters=300", "--eval_interval=100", "--device=cpu"] + out_args)
     assert result["data"] == str(path)
     assert result["val_loss"] < 0.1 * math.log(5)  # the pattern is trivial to predict
