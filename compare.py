@@ -1,0 +1,240 @@
+"""Compare runs of the ladder: a table, a chart of val loss by stage, training curves.
+
+    python compare.py              # your latest run of each stage, from out/results.jsonl
+    python compare.py --run        # first run 00-09 at their defaults, then 10 --compare
+    python compare.py --readme     # also rewrite the ladder table in README.md
+
+Every stage appends a record to out/results.jsonl when it finishes. This tool takes the
+latest record of each stage for one data set, prints it beside the reference run that
+the README and the notes quote (notes/results.jsonl) and the lecture's number, and
+draws out/compare.png. A record made with overrides says which in the last column.
+"""
+
+import argparse
+import importlib
+import json
+import os
+import subprocess
+import sys
+import time
+
+import common
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REFERENCE = os.path.join(HERE, "notes", "results.jsonl")
+README = os.path.join(HERE, "README.md")
+TABLE_START = "<!-- ladder table: written by python compare.py --readme -->"
+TABLE_END = "<!-- end of ladder table -->"
+
+# stage, what it adds in a word or two, what it adds in the README, the lecture's val loss
+STAGES = [
+    ("00_bigram_stats", "counting",
+     "a bigram model by **counting**: count matrix, smoothing, sampling", "2.48–2.50"),
+    ("01_bigram_torch", "lookup table",
+     "the same model as a **trainable lookup table**: cross-entropy, AdamW, "
+     "`estimate_loss`, `generate`", "2.48–2.50"),
+    ("02_position", "positions",
+     "token embeddings of width `n_embd`, **position embeddings**, a linear head", "–"),
+    ("03_self_attention", "self-attention", "one head of **causal self-attention**", "2.40"),
+    ("04_multihead", "multi-head", "**multi-head** attention, heads concatenated", "2.28"),
+    ("05_feedforward", "feed-forward", "a per-position **feed-forward** layer", "2.24"),
+    ("06_block", "blocks",
+     "attention + feed-forward as a **Block**, stacked 3 times (no residuals yet: it "
+     "trains worse)", "–"),
+    ("07_residual", "residuals",
+     "**residual connections** (with the projections and the 4x feed-forward)", "2.08"),
+    ("08_layernorm", "layernorm", "pre-norm **LayerNorm**", "2.06"),
+    ("09_dropout_scaled", "dropout, scale",
+     "**dropout**, and the model **scaled up** (4 layers, 128 wide, context 128), "
+     "checkpointed", "1.48 (on a GPU, at `--preset=lecture`)"),
+]
+KV_CACHE_ROW = ("| `10_kvcache_sample.py` | sampling with a **key/value cache** | "
+                "`diff -u 09_dropout_scaled.py 10_kvcache_sample.py` | (samples) | "
+                "see below | – |")
+NOT_SETTINGS = {"out_dir", "device", "threads"}  # where a run went, not what it trained
+
+
+def read_log(path):
+    """The records of a results log, oldest first; a clear exit if there are none."""
+    if not os.path.exists(path):
+        sys.exit(f"error: no results log at {path}. Run a stage first, e.g.\n"
+                 f"  python 00_bigram_stats.py\n"
+                 f"or the whole ladder with: python compare.py --run")
+    records = []
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            if line.strip():
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError as e:
+                    sys.exit(f"error: {path}, line {number} is not a JSON record ({e.msg})")
+    if not records:
+        sys.exit(f"error: {path} holds no runs yet. Run a stage first, e.g.\n"
+                 f"  python 00_bigram_stats.py")
+    return records
+
+
+def latest(records, data):
+    """The last record of each stage trained on data, keyed by stage."""
+    found = {r["stage"]: r for r in records if r.get("data") == data and "stage" in r}
+    if not found:
+        have = sorted({str(r.get("data")) for r in records})
+        sys.exit(f"error: no runs on --data={data} in the log; it has runs on: "
+                 + ", ".join(have))
+    return found
+
+
+def overrides(record):
+    """The settings of a record that differ from its stage's defaults, as --name=value."""
+    stage = importlib.import_module(record["stage"])
+    defaults = common.hyperparameters(vars(stage))
+    return [f"--{name}={record[name]}" for name in defaults
+            if name not in NOT_SETTINGS and name in record and record[name] != defaults[name]]
+
+
+def fmt_seconds(seconds):
+    return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+
+
+def table(runs, reference):
+    """Rows of the comparison, one per stage in the ladder that has a run."""
+    rows, previous = [], None
+    for name, concept, _, lecture in STAGES:
+        if name not in runs:
+            continue
+        r = runs[name]
+        ref = reference.get(name)
+        rows.append({
+            "stage": name[:2], "concept": concept, "val loss": f"{r['val_loss']:.4f}",
+            "change": "" if previous is None else f"{r['val_loss'] - previous:+.4f}",
+            "reference": f"{ref['val_loss']:.4f}" if ref else "–",
+            "lecture": lecture.split(" ")[0], "params": f"{r['params']:,}",
+            "time": fmt_seconds(r["seconds"]), "tokens/s": f"{r['tokens_per_s']:,.0f}",
+            "settings": " ".join(overrides(r)) or "defaults"})
+        previous = r["val_loss"]
+    return rows
+
+
+def print_table(rows):
+    columns = list(rows[0])
+    widths = {c: max(len(c), *(len(row[c]) for row in rows)) for c in columns}
+    print("  ".join(c.ljust(widths[c]) for c in columns).rstrip())
+    for row in rows:
+        print("  ".join(row[c].ljust(widths[c]) for c in columns).rstrip())
+
+
+def plot(runs, reference, path, label="your run"):
+    """Val loss by stage (yours, reference, lecture) and the val-loss curves, in one PNG."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [name for name, *_ in STAGES if name in runs]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), dpi=80)
+    xs = range(len(names))
+    left.plot(xs, [runs[n]["val_loss"] for n in names], "o-", color="tab:blue", label=label)
+    ref = [(x, reference[n]["val_loss"]) for x, n in zip(xs, names) if n in reference]
+    if ref:
+        left.plot(*zip(*ref), "kx", markersize=8, label="reference run")
+    lecture = [(x, float(lec.split(" ")[0].split("–")[0]))
+               for x, (name, _, _, lec) in enumerate(s for s in STAGES if s[0] in runs)
+               if lec[0].isdigit()]
+    if lecture:
+        left.plot(*zip(*lecture), "r.", markersize=10, label="lecture")
+    left.set_xticks(list(xs), [n[:2] for n in names])
+    left.set(xlabel="stage", ylabel="val loss (whole split)", title="Val loss by stage")
+    left.legend(loc="lower left", fontsize=8)
+    for name in names:
+        if runs[name].get("curve"):
+            steps, _, val = zip(*runs[name]["curve"])
+            right.plot(steps, val, label=name[:2], linewidth=1)
+    right.set(xlabel="step", ylabel="val loss (estimate)", title="Training curves")
+    right.legend(fontsize=8, ncol=2)
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def readme_table(runs):
+    """The README's ladder table, from one run of every stage at its defaults."""
+    lines = ["| script | the one idea it adds | see it with | val loss | time | lecture |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    previous = None
+    for name, _, idea, lecture in STAGES:
+        if name not in runs:
+            sys.exit(f"error: the log has no run of {name}; the README table needs one of "
+                     f"every stage (python compare.py --run)")
+        if overrides(runs[name]):
+            sys.exit(f"error: the latest run of {name} used "
+                     + " ".join(overrides(runs[name])) + "; the README table needs defaults")
+        see = (f"`python {name}.py`" if previous is None
+               else f"`diff -u {previous}.py {name}.py`")
+        lines.append(f"| `{name}.py` | {idea} | {see} | {runs[name]['val_loss']:.4f} | "
+                     f"{fmt_seconds(runs[name]['seconds'])} | {lecture} |")
+        previous = name
+    return "\n".join(lines + [KV_CACHE_ROW])
+
+
+def write_readme(path, runs):
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    start, end = text.find(TABLE_START), text.find(TABLE_END)
+    if start < 0 or end < start:
+        sys.exit(f"error: {path} has no '{TABLE_START}' ... '{TABLE_END}' markers")
+    text = text[: start + len(TABLE_START)] + "\n" + readme_table(runs) + "\n" + text[end:]
+    common.write_atomic(path, text.encode("utf-8"))
+
+
+def run_ladder(log_dir):
+    """Run every stage at its defaults, saving each one's output in log_dir."""
+    os.makedirs(log_dir, exist_ok=True)
+    t0 = time.time()
+    commands = [[name + ".py"] for name, *_ in STAGES] + [["10_kvcache_sample.py", "--compare"]]
+    for command in commands:
+        print(f"=== python {' '.join(command)}", flush=True)
+        log_path = os.path.join(log_dir, command[0][:-3] + ".txt")
+        with open(log_path, "w", encoding="utf-8") as log:
+            process = subprocess.Popen([sys.executable, "-u", *command], cwd=HERE, text=True,
+                                       encoding="utf-8", stdout=subprocess.PIPE,
+                                       stderr=subprocess.STDOUT)
+            for line in process.stdout:
+                print(line, end="", flush=True)
+                log.write(line)
+        if process.wait() != 0:
+            sys.exit(f"error: python {' '.join(command)} failed; its output is in {log_path}")
+    print(f"=== the ladder took {time.time() - t0:.0f} s; outputs in {log_dir}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--log", default=os.path.join("out", "results.jsonl"),
+                        help="results log to read (default: out/results.jsonl)")
+    parser.add_argument("--data", default="shakespeare", help="data set to compare")
+    parser.add_argument("--png", default=os.path.join("out", "compare.png"),
+                        help="chart to write (default: out/compare.png)")
+    parser.add_argument("--run", action="store_true",
+                        help="first run 00-09 at defaults and 10 --compare (each one's output in out/logs)")
+    parser.add_argument("--readme", nargs="?", const=README, default=None, metavar="PATH",
+                        help="rewrite the ladder table in README.md (or PATH) from the log")
+    args = parser.parse_args(argv)
+    common.utf8_console()
+    if args.run:
+        run_ladder(os.path.join(HERE, "out", "logs"))
+    runs = latest(read_log(args.log), args.data)
+    reference = (latest(read_log(REFERENCE), args.data)
+                 if os.path.exists(REFERENCE) and args.data == "shakespeare" else {})
+    rows = table(runs, reference)
+    if not rows:
+        sys.exit(f"error: {args.log} has runs, but none of the ladder's stages")
+    print_table(rows)
+    plot(runs, reference, args.png)
+    print(f"chart: {args.png}")
+    if args.readme:
+        write_readme(args.readme, runs)
+        print(f"table rewritten in {args.readme}")
+    return rows
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+import json
+
+import pytest
+
+import common
+import compare
+from conftest import ROOT, STAGES, load_stage
+
+VAL = {"00_bigram_stats": 2.48, "01_bigram_torch": 2.49, "03_self_attention": 2.40}
+
+
+def record(stage, val_loss, data="shakespeare", **settings):
+    """A results record as a stage writes it, with its defaults unless told otherwise."""
+    return {**common.hyperparameters(vars(load_stage(stage))), **settings, "stage": stage,
+            "data": data, "val_loss": val_loss, "train_loss": val_loss - 0.1, "params": 4225,
+            "seconds": 12.5, "tokens_per_s": 51234.0, "iters": 5000,
+            "curve": [[0, 4.3, 4.3], [500, 2.6, val_loss + 0.05]]}
+
+
+def write_log(path, records):
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def reference(tmp_path, monkeypatch):
+    path = write_log(tmp_path / "reference.jsonl", [record("03_self_attention", 2.3992)])
+    monkeypatch.setattr(compare, "REFERENCE", str(path))
+
+
+def test_table_and_chart(tmp_path, reference, capsys):
+    log = write_log(tmp_path / "results.jsonl", [
+        record("00_bigram_stats", 2.48), record("01_bigram_torch", 2.60),
+        record("03_self_attention", 2.50), record("01_bigram_torch", 2.49),  # latest wins
+        record("03_self_attention", 2.40, max_iters=500),
+        record("05_feedforward", 5.80, data="songci")])  # another data set: left out
+    png = tmp_path / "chart.png"
+    rows = compare.main([f"--log={log}", f"--png={png}"])
+    assert [row["stage"] for row in rows] == ["00", "01", "03"]
+    assert [row["val loss"] for row in rows] == ["2.4800", "2.4900", "2.4000"]
+    assert [row["change"] for row in rows] == ["", "+0.0100", "-0.0900"]
+    assert [row["reference"] for row in rows] == ["–", "–", "2.3992"]
+    assert [row["lecture"] for row in rows] == ["2.48–2.50", "2.48–2.50", "2.40"]
+    assert [row["settings"] for row in rows] == ["defaults", "defaults", "--max_iters=500"]
+    assert rows[0]["params"] == "4,225" and rows[0]["tokens/s"] == "51,234"
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].split() == ["stage", "concept", "val", "loss", "change", "reference",
+                                  "lecture", "params", "time", "tokens/s", "settings"]
+    assert printed[3].split()[:4] == ["03", "self-attention", "2.4000", "-0.0900"]
+    assert printed[3].endswith("--max_iters=500")
+    raw = png.read_bytes()
+    assert raw.startswith(b"\x89PNG") and len(raw) < 200_000
+
+
+def test_other_data_set(tmp_path, reference, capsys):
+    log = write_log(tmp_path / "results.jsonl", [record("05_feedforward", 5.79, data="songci")])
+    rows = compare.main([f"--log={log}", "--data=songci", f"--png={tmp_path / 'c.png'}"])
+    assert [(row["stage"], row["val loss"], row["lecture"]) for row in rows] == [
+        ("05", "5.7900", "2.24")]
+    assert rows[0]["reference"] == "–"  # the reference run is on Shakespeare
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "error: no results log at"),
+    ("", "holds no runs yet. Run a stage first"),
+    ('{"stage": "00_bigram_stats"}\nnot json\n', "line 2 is not a JSON record"),
+])
+def test_missing_empty_or_broken_log(tmp_path, content, message):
+    log = tmp_path / "results.jsonl"
+    if content is not None:
+        log.write_text(content, encoding="utf-8")
+    with pytest.raises(SystemExit) as e:
+        compare.main([f"--log={log}", f"--png={tmp_path / 'c.png'}"])
+    assert message in str(e.value)
+    assert not (tmp_path / "c.png").exists()
+
+
+def test_no_runs_on_that_data_set(tmp_path):
+    log = write_log(tmp_path / "results.jsonl", [record("00_bigram_stats", 2.48)])
+    with pytest.raises(SystemExit) as e:
+        compare.main([f"--log={log}", "--data=songci"])
+    assert str(e.value) == "error: no runs on --data=songci in the log; it has runs on: shakespeare"
+
+
+def full_ladder(**settings):
+    return [record(name, 2.5 - i / 10, **(settings if i == 4 else {}))
+            for i, (name, *_) in enumerate(compare.STAGES)]
+
+
+def test_readme_table_rewritten_between_markers(tmp_path, reference):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# Title\n\n{compare.TABLE_START}\nold table\n{compare.TABLE_END}\n\nEnd.\n",
+                      encoding="utf-8")
+    log = write_log(tmp_path / "results.jsonl", full_ladder())
+    compare.main([f"--log={log}", f"--png={tmp_path / 'c.png'}", f"--readme={readme}"])
+    text = readme.read_text(encoding="utf-8")
+    assert text.startswith(f"# Title\n\n{compare.TABLE_START}\n| script |")
+    assert text.endswith(f"{compare.KV_CACHE_ROW}\n{compare.TABLE_END}\n\nEnd.\n")
+    assert "old table" not in text
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    assert len(rows) == 11
+    assert rows[3] == ("| `03_self_attention.py` | one head of **causal self-attention** | "
+                       "`diff -u 02_position.py 03_self_attention.py` | 2.2000 | 12 s | 2.40 |")
+
+
+def test_readme_needs_every_stage_at_defaults(tmp_path, reference):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{compare.TABLE_START}\n{compare.TABLE_END}\n", encoding="utf-8")
+    log = write_log(tmp_path / "results.jsonl", full_ladder()[:-1])
+    with pytest.raises(SystemExit) as e:
+        compare.main([f"--log={log}", f"--png={tmp_path / 'c.png'}", f"--readme={readme}"])
+    assert "the log has no run of 09_dropout_scaled" in str(e.value)
+    log = write_log(tmp_path / "results.jsonl", full_ladder(n_embd=64))
+    with pytest.raises(SystemExit) as e:
+        compare.main([f"--log={log}", f"--png={tmp_path / 'c.png'}", f"--readme={readme}"])
+    assert "the latest run of 04_multihead used --n_embd=64" in str(e.value)
+    assert readme.read_text(encoding="utf-8") == f"{compare.TABLE_START}\n{compare.TABLE_END}\n"
+
+
+def test_readme_table_comes_from_the_reference_run():
+    """The README's numbers are the committed reference run's, written by compare.py."""
+    runs = compare.latest(compare.read_log(compare.REFERENCE), "shakespeare")
+    text = open(compare.README, encoding="utf-8").read()
+    start = text.index(compare.TABLE_START) + len(compare.TABLE_START)
+    assert text[start: text.index(compare.TABLE_END)].strip() == compare.readme_table(runs)
+
+
+def test_stage_scripts_draw_nothing():
+    for stage in STAGES:
+        assert "matplotlib" not in (ROOT / f"{stage}.py").read_text(encoding="utf-8"), stage
