@@ -1,0 +1,260 @@
+"""Draw the pictures in the notes, from short runs of the stages and a results log.
+
+    python notes/figures.py                          # all of them, into notes/figures/
+    python notes/figures.py counts attention         # only some
+    python notes/figures.py --log=out/results.jsonl  # curves from your own runs
+
+    counts     00_counts.png     stage 00 at its defaults: the bigram count matrix
+    position   02_position.png   stage 02 at its defaults: the learned position embeddings
+    attention  03_attention.png  stage 03 at its defaults: its head on a line of text,
+                                 softmax without and with the causal mask
+    heads      04_heads.png      stage 04 at its defaults: its four heads on that line
+    residual   07_residual.png   the 05, 06 and 07 training curves in the log
+    dropout    09_dropout.png    the 09 runs with and without dropout in the log
+    kvcache    10_kvcache.png    stage 10 timed with and without the cache (random weights:
+                                 the speed does not depend on them)
+    ladder     ladder.png        val loss by stage and every training curve in the log
+                                 (compare.py's chart, without a reference)
+
+The trainings take about a minute on a 2-core CPU; the stage scripts themselves draw
+nothing. The log defaults to notes/results.jsonl, the reference run the notes quote.
+"""
+
+import argparse
+import importlib
+import os
+import sys
+import tempfile
+import time
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+from torch.nn import functional as F  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+import common  # noqa: E402
+import compare  # noqa: E402
+
+FIGURES = os.path.join(ROOT, "notes", "figures")
+LINE = "My lord,"  # a line of the play, as long as the context of stages 02-08
+DPI = 80
+
+
+def train(stage_name, *overrides):
+    """Run a stage's main() at its defaults, quietly, its log in a temporary folder."""
+    stage = importlib.import_module(stage_name)
+    with tempfile.TemporaryDirectory() as out, open(os.devnull, "w") as quiet:
+        stdout, sys.stdout = sys.stdout, quiet
+        try:
+            model, result = stage.main([f"--out_dir={out}", *overrides])
+        finally:
+            sys.stdout = stdout
+    print(f"  {stage_name}: val loss {result['val_loss']:.4f}")
+    return stage, model.eval()
+
+
+def save(fig, name):
+    path = os.path.join(FIGURES, name)
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+    print(f"  wrote {os.path.relpath(path, ROOT)} ({os.path.getsize(path) // 1024} KiB)")
+
+
+def shown(chars):
+    return [repr(c)[1:-1] if c in "\n\t" else (c if c != " " else "␣") for c in chars]
+
+
+def draw_counts(log):
+    stage, model = train("00_bigram_stats")
+    chars = shown(common.Vocab(common.load_text(stage.data)[0]).chars)
+    fig, ax = plt.subplots(figsize=(7.5, 7))
+    image = ax.imshow(torch.log10(1 + model.counts), cmap="Blues")
+    ax.set_xticks(range(len(chars)), chars, fontsize=6)
+    ax.set_yticks(range(len(chars)), chars, fontsize=6)
+    ax.set(xlabel="next character", ylabel="current character",
+           title="Stage 00: how often each character follows each other (train split)")
+    fig.colorbar(image, ax=ax, shrink=0.8, label="log10(1 + count)")
+    save(fig, "00_counts.png")
+
+
+def draw_position(log):
+    stage, model = train("02_position")
+    pos = model.position_embedding_table.weight.detach()  # (block_size, n_embd)
+    unit = F.normalize(pos, dim=-1)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.2), width_ratios=[2.2, 1])
+    image = left.imshow(pos, cmap="RdBu_r", aspect="auto", vmin=-pos.abs().max(),
+                        vmax=pos.abs().max())
+    left.set(xlabel="channel (n_embd = 32)", ylabel="position",
+             title="Stage 02: the learned position embeddings")
+    fig.colorbar(image, ax=left)
+    image = right.imshow(unit @ unit.T, cmap="RdBu_r", vmin=-1, vmax=1)
+    right.set(xlabel="position", ylabel="position", title="cosine similarity")
+    fig.colorbar(image, ax=right)
+    save(fig, "02_position.png")
+
+
+def attention_of(model, head, idx):
+    """A head's scaled scores and its weights without and with the causal mask."""
+    seen = {}
+    hook = head.register_forward_hook(lambda module, args, out: seen.update(x=args[0]))
+    model(idx)
+    hook.remove()
+    q, k = head.query(seen["x"])[0], head.key(seen["x"])[0]  # (T, hs) each
+    scores = q @ k.T * k.size(-1) ** -0.5  # (T, T)
+    T = scores.size(0)
+    masked = scores.masked_fill(torch.tril(torch.ones(T, T)) == 0, float("-inf"))
+    return F.softmax(scores, dim=-1).detach(), F.softmax(masked, dim=-1).detach()
+
+
+def heatmap(ax, weights, chars, title):
+    ax.imshow(weights, cmap="Greens", vmin=0, vmax=1)
+    ax.set_xticks(range(len(chars)), chars)
+    ax.set_yticks(range(len(chars)), chars)
+    ax.set(xlabel="key (attended to)", ylabel="query (attending)", title=title)
+    for (i, j), w in zip(((i, j) for i in range(len(chars)) for j in range(len(chars))),
+                         weights.flatten().tolist()):
+        if w >= 0.005:
+            ax.text(j, i, f"{w:.2f}".lstrip("0"), ha="center", va="center", fontsize=6)
+
+
+def line_ids(stage):
+    text = common.load_text(stage.data)[0]
+    assert LINE in text
+    return torch.tensor([common.Vocab(text).encode(LINE)])
+
+
+def draw_attention(log):
+    stage, model = train("03_self_attention")
+    before, after = attention_of(model, model.sa, line_ids(stage))
+    chars = shown(LINE)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 4.4))
+    heatmap(left, before, chars, "softmax without the mask")
+    heatmap(right, after, chars, "with the causal mask (the real weights)")
+    fig.suptitle(f"Stage 03: the trained head reading {LINE!r}")
+    save(fig, "03_attention.png")
+
+
+def draw_heads(log):
+    stage, model = train("04_multihead")
+    chars = shown(LINE)
+    fig, axes = plt.subplots(1, len(model.sa.heads), figsize=(13, 3.8))
+    for number, (ax, head) in enumerate(zip(axes, model.sa.heads)):
+        heatmap(ax, attention_of(model, head, line_ids(stage))[1], chars, f"head {number}")
+    fig.suptitle(f"Stage 04: four trained heads reading {LINE!r}, each attending differently")
+    save(fig, "04_heads.png")
+
+
+def runs_in(log, keep):
+    """The latest Shakespeare record of each stage in the log that keep() accepts."""
+    records = [r for r in compare.read_log(log) if r.get("data") == "shakespeare" and keep(r)]
+    return {r["stage"]: r for r in records}
+
+
+def draw_curves(ax, record, label, color):
+    steps, train_loss, val_loss = zip(*record["curve"])
+    ax.plot(steps, val_loss, color=color, label=f"{label}: val")
+    ax.plot(steps, train_loss, color=color, linestyle=":", label=f"{label}: train")
+    ax.plot(record["iters"], record["val_loss"], "o", color=color, markersize=4)
+
+
+def draw_residual(log):
+    runs = runs_in(log, lambda r: not compare.overrides(r))
+    missing = [s for s in ("05_feedforward", "06_block", "07_residual") if s not in runs]
+    if missing:
+        return print(f"  skipped: {log} has no default run of " + ", ".join(missing))
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for stage, color in (("05_feedforward", "tab:blue"), ("06_block", "tab:red"),
+                         ("07_residual", "tab:green")):
+        draw_curves(ax, runs[stage], stage, color)
+    ax.set(xlabel="step", ylabel="loss", ylim=(1.9, 3.0),
+           title="Stacking blocks hurts (06) until residuals carry the signal (07)")
+    ax.legend(fontsize=8)
+    save(fig, "07_residual.png")
+
+
+def draw_dropout(log):
+    def full_length(r):
+        return r["stage"] == "09_dropout_scaled" and r["iters"] == 5000
+
+    runs = {r["dropout"]: r for r in compare.read_log(log)
+            if r.get("data") == "shakespeare" and full_length(r)}
+    if 0.0 not in runs or len(runs) < 2:
+        return print(f"  skipped: {log} needs 5000-step runs of 09 with --dropout=0 and, "
+                     f"e.g., --dropout=0.2")
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for (rate, record), color in zip(sorted(runs.items()), ("tab:red", "tab:blue", "tab:green")):
+        draw_curves(ax, record, f"dropout {rate}", color)
+        gap = record["val_loss"] - record["train_loss"]
+        ax.annotate(f"gap {gap:.2f}", (record["iters"], record["val_loss"]), fontsize=8,
+                    xytext=(-50, 8), textcoords="offset points", color=color)
+    ax.set(xlabel="step", ylabel="loss", ylim=(1.0, 2.6),
+           title="Stage 09: train and val loss, with and without dropout")
+    ax.legend(fontsize=8)
+    save(fig, "09_dropout.png")
+
+
+def draw_kvcache(log):
+    stage = importlib.import_module("10_kvcache_sample")
+    torch.manual_seed(stage.seed)
+    torch.set_num_threads(stage.threads)
+    model = stage.LanguageModel(65).eval()  # stage 09's default shape, random weights
+    lengths = [50, 100, 200, 400, 800]
+    seconds = {True: [], False: []}
+    with torch.inference_mode():
+        for n in lengths:
+            for use_cache in (True, False):
+                times = []
+                for _ in range(3):
+                    t0 = time.time()
+                    model.generate(torch.zeros((1, 1), dtype=torch.long), n, 1.0, 0, use_cache)
+                    times.append(time.time() - t0)
+                seconds[use_cache].append(sorted(times)[1])
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(lengths, seconds[False], "o-", color="tab:red", label="without the cache")
+    ax.plot(lengths, seconds[True], "o-", color="tab:blue", label="with the KV cache")
+    for n, plain, cached in zip(lengths, seconds[False], seconds[True]):
+        ax.annotate(f"{plain / cached:.1f}x", (n, plain), fontsize=8, xytext=(-10, 6),
+                    textcoords="offset points")
+    ax.set(xlabel="characters generated", ylabel="seconds (median of 3)",
+           title=f"Stage 10: generation time, model of stage 09 ({torch.get_num_threads()} "
+                 f"thread)")
+    ax.legend()
+    save(fig, "10_kvcache.png")
+    print("  tokens/s at 800: with cache {:,.0f}, without {:,.0f}".format(
+        800 / seconds[True][-1], 800 / seconds[False][-1]))
+
+
+def draw_ladder(log):
+    runs = compare.latest(compare.read_log(log), "shakespeare")
+    compare.plot(runs, {}, os.path.join(FIGURES, "ladder.png"), label="reference run")
+    print(f"  wrote notes/figures/ladder.png, from {os.path.relpath(log, ROOT)}")
+
+
+DRAW = {"counts": draw_counts, "position": draw_position, "attention": draw_attention,
+        "heads": draw_heads, "residual": draw_residual, "dropout": draw_dropout,
+        "kvcache": draw_kvcache, "ladder": draw_ladder}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("names", nargs="*", help="which pictures: " + ", ".join(DRAW)
+                        + " (default: all)")
+    parser.add_argument("--log", default=compare.REFERENCE,
+                        help="results log with the training curves (default: %(default)s)")
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.names if name not in DRAW]
+    if unknown:
+        parser.error("no picture named " + ", ".join(unknown) + "; choose from " + ", ".join(DRAW))
+    os.makedirs(FIGURES, exist_ok=True)
+    for name in args.names or DRAW:
+        print(name)
+        DRAW[name](args.log)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""The pictures drawn from a results log (the ones that train are run by hand)."""
+
+import json
+import sys
+
+import pytest
+
+from conftest import ROOT
+from test_compare import record, write_log
+
+sys.path.insert(0, str(ROOT / "notes"))
+import figures  # noqa: E402
+
+
+@pytest.fixture
+def drawn(tmp_path, monkeypatch):
+    monkeypatch.setattr(figures, "FIGURES", str(tmp_path))
+    return tmp_path
+
+
+def test_curves_from_a_log(drawn, tmp_path, capsys):
+    log = write_log(tmp_path / "results.jsonl", [
+        record("05_feedforward", 2.24), record("06_block", 2.35), record("07_residual", 2.04),
+        record("09_dropout_scaled", 1.51), record("09_dropout_scaled", 1.55, dropout=0.2)])
+    figures.main(["residual", "dropout", "ladder", f"--log={log}"])
+    for name in ("07_residual.png", "09_dropout.png", "ladder.png"):
+        raw = (drawn / name).read_bytes()
+        assert raw.startswith(b"\x89PNG") and len(raw) < 150_000, name
+    assert "skipped" not in capsys.readouterr().out
+
+
+def test_missing_runs_are_skipped_with_the_reason(drawn, tmp_path, capsys):
+    log = write_log(tmp_path / "results.jsonl", [record("05_feedforward", 2.24),
+                                                 record("09_dropout_scaled", 1.51)])
+    figures.main(["residual", "dropout", f"--log={log}"])
+    out = capsys.readouterr().out
+    assert "skipped: " + str(log) + " has no default run of 06_block, 07_residual" in out
+    assert "needs 5000-step runs of 09 with --dropout=0 and, e.g., --dropout=0.2" in out
+    assert not list(drawn.glob("*.png"))
+
+
+def test_unknown_picture_name(capsys):
+    with pytest.raises(SystemExit):
+        figures.main(["colours"])
+    assert "no picture named colours; choose from counts" in capsys.readouterr().err
+
+
+def test_reference_log_has_what_the_pictures_need():
+    records = [json.loads(line) for line in open(figures.compare.REFERENCE, encoding="utf-8")]
+    stages = {r["stage"] for r in records}
+    assert {"05_feedforward", "06_block", "07_residual"} <= stages
+    assert {r["dropout"] for r in records if r["stage"] == "09_dropout_scaled"} >= {0.0, 0.2}
