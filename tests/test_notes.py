@@ -1,0 +1,148 @@
+"""The notes cannot drift from the code or from the reference run they quote."""
+
+import json
+import re
+import textwrap
+
+import pytest
+
+from conftest import ROOT, STAGES
+
+NOTES = ROOT / "notes"
+HEADINGS = ["## The idea", "## The math, with shapes", "## What changed",
+            "## Measured results", "## Picture", "## Pitfalls", "## Exercises"]
+FENCE = re.compile(r"^```([^\n]*)\n(.*?)^```$", re.M | re.S)
+
+
+def note(stage):
+    return (NOTES / f"{stage}.md").read_text(encoding="utf-8")
+
+
+def blocks(text):
+    """(info string, body lines) of every fenced code block."""
+    return [(info.strip(), body.splitlines()) for info, body in FENCE.findall(text)]
+
+
+def section(text, heading):
+    start = text.index(heading + "\n")
+    following = text.find("\n## ", start + 1)
+    return text[start: following if following >= 0 else len(text)]
+
+
+def reference():
+    records = [json.loads(line) for line in
+               (NOTES / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    return {r["stage"]: r for r in records}  # the latest of each stage, as compare.py reads it
+
+
+def appears_in(lines, file_lines):
+    """Do lines (dedented, '...' for skipped lines) occur in order in file_lines?"""
+    position = 0
+    for part in "\n".join(lines).split("\n...\n"):
+        part = textwrap.dedent(part).splitlines()
+        for start in range(position, len(file_lines) - len(part) + 1):
+            window = textwrap.dedent("\n".join(file_lines[start: start + len(part)]))
+            if window.splitlines() == part:
+                position = start + len(part)
+                break
+        else:
+            return False
+    return True
+
+
+def test_every_stage_has_a_note_listed_in_the_index():
+    index = (NOTES / "README.md").read_text(encoding="utf-8")
+    for stage in STAGES:
+        assert (NOTES / f"{stage}.md").exists(), stage
+        assert f"({stage}.md)" in index, stage
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_note_has_every_section_in_order(stage):
+    text = note(stage)
+    positions = [text.find(heading + "\n") for heading in HEADINGS]
+    assert -1 not in positions and positions == sorted(positions), positions
+    assert "RESULTS-PLACEHOLDER" not in text
+    assert f"python {stage}.py" in text
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_quoted_code_is_verbatim(stage):
+    checked = 0
+    for info, lines in blocks(note(stage)):
+        words = info.split()
+        if words[:1] == ["python"] and len(words) == 2:
+            source = (ROOT / words[1]).read_text(encoding="utf-8").splitlines()
+            assert appears_in(lines, source), f"not verbatim in {words[1]}:\n" + "\n".join(lines)
+            checked += 1
+        elif words[:1] == ["diff"] and len(words) == 3:
+            old, new = (set((ROOT / name).read_text(encoding="utf-8").splitlines())
+                        for name in words[1:])
+            for line in lines:
+                if line.startswith("@@"):
+                    continue
+                sign, rest = line[:1], line[1:]
+                assert sign in "+- ", line
+                assert (sign != "+" or rest in new) and (sign != "-" or rest in old), line
+                assert sign != " " or (rest in old and rest in new), line
+            checked += 1
+    assert checked >= 1, "quote some code with ```python FILE or ```diff OLD NEW"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_diff_command_names_the_neighbours(stage):
+    number = STAGES.index(stage)
+    if number:
+        assert f"diff -u {STAGES[number - 1]}.py {stage}.py" in section(note(stage),
+                                                                        "## What changed")
+
+
+@pytest.mark.parametrize("stage", [s for s in STAGES if s != "10_kvcache_sample"])
+def test_results_table_is_the_reference_run(stage):
+    """The first table row under Measured results holds the reference run's figures."""
+    record = reference()[stage]
+    results = section(note(stage), "## Measured results")
+    row = [line for line in results.splitlines() if re.match(r"\| \d", line)][0]
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[:4] == [f"{record['val_loss']:.4f}", f"{record['train_loss']:.4f}",
+                         f"{record['params']:,}", f"{record['seconds']:.1f} s"]
+    assert cells[4] == f"{record['tokens_per_s']:,.0f}"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_quoted_output_comes_from_the_reference_logs(stage):
+    """Sample text and output lines under Measured results are in that run's output."""
+    log = (NOTES / "logs" / f"{stage}.txt").read_text(encoding="utf-8")
+    quoted = [lines for info, lines in blocks(section(note(stage), "## Measured results"))
+              if info == "text"]
+    assert quoted
+    for lines in quoted:
+        assert "\n".join(lines) in log
+
+
+def test_pictures_exist_and_are_small():
+    linked = set()
+    for path in NOTES.glob("*.md"):
+        for target in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", path.read_text(encoding="utf-8")):
+            linked.add(target)
+            assert (NOTES / target).exists(), f"{path.name}: {target}"
+            assert (NOTES / target).stat().st_size < 150_000, target
+    assert {f"figures/{p.name}" for p in (NOTES / "figures").glob("*.png")} <= linked
+
+
+def test_links_between_files_resolve():
+    for path in NOTES.glob("*.md"):
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", path.read_text(encoding="utf-8")):
+            assert (NOTES / target).exists(), f"{path.name} links to missing {target}"
+
+
+def test_every_loss_figure_in_the_notes_was_measured():
+    """A number like 2.3992 in a note is in the reference run, its logs or the README."""
+    measured = (ROOT / "README.md").read_text(encoding="utf-8")
+    measured += "".join(p.read_text(encoding="utf-8") for p in (NOTES / "logs").glob("*.txt"))
+    for r in (json.loads(line) for line in
+              (NOTES / "results.jsonl").read_text(encoding="utf-8").splitlines()):
+        measured += f" {r['val_loss']:.4f} {r['train_loss']:.4f}"
+    for path in NOTES.glob("*.md"):
+        for number in re.findall(r"(?<![\d.])\d\.\d{4}(?![\d])", path.read_text(encoding="utf-8")):
+            assert number in measured, f"{path.name}: {number} is not in any measured output"
