@@ -103,6 +103,8 @@ def table(runs, reference):
         if name not in runs:
             continue
         r = runs[name]
+        if r["data"] != "shakespeare":
+            lecture = "–"  # the lecture trained on Tiny Shakespeare only
         ref = reference.get(name)
         rows.append({
             "stage": name[:2], "concept": concept, "val loss": f"{r['val_loss']:.4f}",
@@ -138,7 +140,7 @@ def plot(runs, reference, path, label="your run"):
         left.plot(*zip(*ref), "kx", markersize=8, label="reference run")
     lecture = [(x, float(lec.split(" ")[0].split("–")[0]))
                for x, (name, _, _, lec) in enumerate(s for s in STAGES if s[0] in runs)
-               if lec[0].isdigit()]
+               if lec[0].isdigit() and runs[name]["data"] == "shakespeare"]
     if lecture:
         left.plot(*zip(*lecture), "r.", markersize=10, label="lecture")
     left.set_xticks(list(xs), [n[:2] for n in names])

@@ -56,8 +56,8 @@ def test_other_data_set(tmp_path, reference, capsys):
     log = write_log(tmp_path / "results.jsonl", [record("05_feedforward", 5.79, data="songci")])
     rows = compare.main([f"--log={log}", "--data=songci", f"--png={tmp_path / 'c.png'}"])
     assert [(row["stage"], row["val loss"], row["lecture"]) for row in rows] == [
-        ("05", "5.7900", "2.24")]
-    assert rows[0]["reference"] == "–"  # the reference run is on Shakespeare
+        ("05", "5.7900", "–")]
+    assert rows[0]["reference"] == "–"  # the reference run and the lecture: Shakespeare
 
 
 @pytest.mark.parametrize("content, message", [
