@@ -208,6 +208,22 @@ def parse_value(name, text, default):
         sys.exit(f"error: --{name}={text}: expected {kind.__name__} (e.g. --{name}={default})")
 
 
+POSITIVE = ("batch_size", "block_size", "eval_interval", "eval_iters", "n_embd", "n_head",
+            "n_layer", "threads")  # where a stage has one of these, 0 or less cannot work
+
+
+def check_ranges(scope):
+    """Stop with a message, not a traceback, on a setting no stage can run with."""
+    for name in POSITIVE:
+        if name in scope and scope[name] < 1:
+            sys.exit(f"error: --{name} must be at least 1, got {scope[name]}")
+    if "cooldown" in scope and not 0 < scope["cooldown"] <= 1:
+        sys.exit(f"error: --cooldown must be in (0, 1], got {scope['cooldown']} "
+                 f"(1e-9 means no cooldown)")
+    if "dropout" in scope and not 0 <= scope["dropout"] < 1:
+        sys.exit(f"error: --dropout must be in [0, 1), got {scope['dropout']}")
+
+
 def utf8_console():
     """Print and read UTF-8 whatever the console's default (Windows' is often not)."""
     for stream in (sys.stdin, sys.stdout, sys.stderr):
@@ -246,6 +262,7 @@ def configure(scope, argv=None):
                 sys.exit(f"error: --preset={text}: expected one of {', '.join(presets)}")
             scope.update(presets[text])
             given.update(presets[text])
+    check_ranges(scope)
     return given
 
 

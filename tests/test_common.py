@@ -99,6 +99,26 @@ def test_override_without_value_is_rejected_unless_a_flag():
     assert g["flag"] is True
 
 
+@pytest.mark.parametrize("override, message", [
+    ("--eval_interval=0", "error: --eval_interval must be at least 1, got 0"),
+    ("--batch_size=-2", "error: --batch_size must be at least 1, got -2"),
+    ("--cooldown=0", "error: --cooldown must be in (0, 1], got 0.0 (1e-9 means no cooldown)"),
+    ("--cooldown=1.5", "error: --cooldown must be in (0, 1], got 1.5"),
+    ("--dropout=1", "error: --dropout must be in [0, 1), got 1.0"),
+])
+def test_settings_no_stage_can_run_with_are_refused(override, message):
+    g = {**scope(), "eval_interval": 500, "cooldown": 0.2, "dropout": 0.0}
+    with pytest.raises(SystemExit) as e:
+        common.configure(g, [override])
+    assert str(e.value).startswith(message)
+
+
+def test_settings_at_the_edges_are_accepted():
+    g = {**scope(), "eval_interval": 500, "cooldown": 0.2, "dropout": 0.0}
+    common.configure(g, ["--eval_interval=1", "--cooldown=1", "--dropout=0.99"])
+    assert (g["eval_interval"], g["cooldown"], g["dropout"]) == (1, 1.0, 0.99)
+
+
 def test_help_lists_every_hyperparameter(capsys):
     with pytest.raises(SystemExit) as e:
         common.configure(scope(), ["--help"])
