@@ -64,6 +64,12 @@ def test_note_has_every_section_in_order(stage):
     assert -1 not in positions and positions == sorted(positions), positions
     assert "RESULTS-PLACEHOLDER" not in text
     assert f"python {stage}.py" in text
+    exercises = section(text, "## Exercises")
+    count = len(re.findall(r"^### \d\. ", exercises, re.M))
+    assert count >= 2, "two or three exercises"
+    assert exercises.count("<summary>Hint</summary>") == count
+    assert exercises.count("<summary>Worked answer</summary>") == count
+    assert exercises.count("<details>") == exercises.count("</details>") == 2 * count
 
 
 @pytest.mark.parametrize("stage", STAGES)
