@@ -138,9 +138,9 @@ def plot(runs, reference, path, label="your run"):
     ref = [(x, reference[n]["val_loss"]) for x, n in zip(xs, names) if n in reference]
     if ref:
         left.plot(*zip(*ref), "kx", markersize=8, label="reference run")
-    lecture = [(x, float(lec.split(" ")[0].split("–")[0]))
-               for x, (name, _, _, lec) in enumerate(s for s in STAGES if s[0] in runs)
-               if lec[0].isdigit() and runs[name]["data"] == "shakespeare"]
+    lectures = {name: lec for name, _, _, lec in STAGES}
+    lecture = [(x, float(lectures[n].split(" ")[0].split("–")[0])) for x, n in zip(xs, names)
+               if lectures[n][0].isdigit() and runs[n]["data"] == "shakespeare"]
     if lecture:
         left.plot(*zip(*lecture), "r.", markersize=10, label="lecture")
     left.set_xticks(list(xs), [n[:2] for n in names])

@@ -1,6 +1,5 @@
 """The pictures drawn from a results log (the ones that train are run by hand)."""
 
-import json
 import sys
 
 import pytest
@@ -46,7 +45,7 @@ def test_unknown_picture_name(capsys):
 
 
 def test_reference_log_has_what_the_pictures_need():
-    records = [json.loads(line) for line in open(figures.compare.REFERENCE, encoding="utf-8")]
+    records = figures.compare.read_log(figures.compare.REFERENCE)
     stages = {r["stage"] for r in records}
     assert {"05_feedforward", "06_block", "07_residual"} <= stages
     assert {r["dropout"] for r in records if r["stage"] == "09_dropout_scaled"} >= {0.0, 0.2}

@@ -1,11 +1,11 @@
 """The notes cannot drift from the code or from the reference run they quote."""
 
-import json
 import re
 import textwrap
 
 import pytest
 
+import compare
 from conftest import ROOT, STAGES
 
 NOTES = ROOT / "notes"
@@ -30,9 +30,7 @@ def section(text, heading):
 
 
 def reference():
-    records = [json.loads(line) for line in
-               (NOTES / "results.jsonl").read_text(encoding="utf-8").splitlines()]
-    return {r["stage"]: r for r in records}  # the latest of each stage, as compare.py reads it
+    return compare.latest(compare.read_log(compare.REFERENCE), "shakespeare")
 
 
 def appears_in(lines, file_lines):
@@ -146,8 +144,7 @@ def test_every_loss_figure_in_the_notes_was_measured():
     """A number like 2.3992 in a note is in the reference run, its logs or the README."""
     measured = (ROOT / "README.md").read_text(encoding="utf-8")
     measured += "".join(p.read_text(encoding="utf-8") for p in (NOTES / "logs").glob("*.txt"))
-    for r in (json.loads(line) for line in
-              (NOTES / "results.jsonl").read_text(encoding="utf-8").splitlines()):
+    for r in compare.read_log(compare.REFERENCE):
         measured += f" {r['val_loss']:.4f} {r['train_loss']:.4f}"
     for path in NOTES.glob("*.md"):
         for number in re.findall(r"(?<![\d.])\d\.\d{4}(?![\d])", path.read_text(encoding="utf-8")):
