@@ -7,7 +7,6 @@ best a bigram model can do, and every later stage is measured against their val 
 """
 
 import os
-import time
 
 import torch
 import torch.nn as nn
@@ -76,14 +75,14 @@ def main(argv=None):
     n_params = model.counts.numel()
     print(f"{n_params:,} counts, {len(vocab)} characters, counting on {dev}")
 
-    t0 = time.time()
+    t0 = common.now(dev)
     model.fit(train_data.to(dev))
-    train_seconds = time.time() - t0
+    train_seconds = common.now(dev) - t0
 
     val_loss = common.evaluate(model, val_data, block_size, dev)
     train_loss = common.evaluate(model, train_data[: len(val_data)], block_size, dev)  # val-sized
-    seconds = time.time() - t0
-    tokens_per_s = len(train_data) / train_seconds
+    seconds = common.now(dev) - t0
+    tokens_per_s = len(train_data) / max(train_seconds, 1e-9)
     print(f"final: val loss {val_loss:.4f} (whole split), train loss {train_loss:.4f} "
           f"| {seconds:.1f} s, {tokens_per_s:,.0f} tokens/s")
     result = {**common.hyperparameters(globals()), "stage": os.path.basename(__file__)[:-3],

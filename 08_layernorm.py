@@ -7,7 +7,6 @@ learned scale and shift, which keeps activations in a range where training is st
 """
 
 import os
-import time
 
 import torch
 import torch.nn as nn
@@ -172,31 +171,37 @@ def main(argv=None):
     print(f"{n_params:,} parameters, {len(vocab)} characters, training on {dev}")
     optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, fused=True)
 
-    t0 = time.time()
+    t0 = common.now(dev)
     curve = []  # (step, train loss, val loss) at every evaluation, for the results log
-    for it in range(max_iters):
-        if it % eval_interval == 0:
-            losses = estimate_loss(model, {"train": train_data, "val": val_data}, dev)
-            curve.append((it, losses["train"], losses["val"]))
-            print(f"step {it}: train loss {losses['train']:.4f}, val loss {losses['val']:.4f}"
-                  + common.progress(it, max_iters, time.time() - t0, batch_size * block_size))
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate * min(1.0, (1 - it / max_iters) / cooldown)
-        xb, yb = common.get_batch(train_data, block_size, batch_size, dev)
-        logits, loss = model(xb, yb)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-    train_seconds = time.time() - t0
+    iters = 0  # steps taken: max_iters, or fewer if Ctrl-C ended training early
+    with common.CtrlC() as ctrl_c:  # Ctrl-C ends training after the current step
+        for it in range(max_iters):
+            if ctrl_c.pressed:
+                break
+            if it % eval_interval == 0:
+                losses = estimate_loss(model, {"train": train_data, "val": val_data}, dev)
+                curve.append((it, losses["train"], losses["val"]))
+                print(f"step {it}: train loss {losses['train']:.4f}, "
+                      f"val loss {losses['val']:.4f}"
+                      + common.progress(it, max_iters, t0, batch_size * block_size))
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate * min(1.0, (1 - it / max_iters) / cooldown)
+            xb, yb = common.get_batch(train_data, block_size, batch_size, dev)
+            logits, loss = model(xb, yb)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            iters = it + 1
+    train_seconds = common.now(dev) - t0
 
     val_loss = common.evaluate(model, val_data, block_size, dev)
     train_loss = common.evaluate(model, train_data[: len(val_data)], block_size, dev)  # val-sized
-    seconds = time.time() - t0
-    tokens_per_s = max_iters * batch_size * block_size / train_seconds
+    seconds = common.now(dev) - t0
+    tokens_per_s = iters * batch_size * block_size / max(train_seconds, 1e-9)
     print(f"final: val loss {val_loss:.4f} (whole split), train loss {train_loss:.4f} "
           f"| {seconds:.1f} s, {tokens_per_s:,.0f} tokens/s")
     result = {**common.hyperparameters(globals()), "stage": os.path.basename(__file__)[:-3],
-              "val_loss": val_loss, "train_loss": train_loss, "iters": max_iters,
+              "val_loss": val_loss, "train_loss": train_loss, "iters": iters,
               "seconds": seconds, "params": n_params, "tokens_per_s": tokens_per_s,
               "device": dev, "data_sha256": info["sha256"], "curve": curve}
     common.log_result(out_dir, result)

@@ -13,14 +13,14 @@ model sees the text about ten times and the time dropout costs buys more than it
 Three things make the bigger model practical. The heads are computed together, as one
 more batch dimension (one Linear makes every head's q, k and v): the same arithmetic
 as stage 08 in fewer, larger operations, which is what makes sampling one character at
-a time fast (stage 10). Two CPU threads. And a checkpoint, out_dir/ckpt.pt, written at
-every evaluation and at the end; Ctrl-C ends training after the current step and still
-evaluates, logs and checkpoints what it has.
+a time fast (stage 10). Two CPU threads. And a checkpoint, out_dir/ckpt.pt, written
+at an evaluation or at the end whenever the model beats the one already there (so a
+short trial never replaces a good model, and the untrained model is never written).
 """
 
 import io
 import os
-import time
+import sys
 
 import torch
 import torch.nn as nn
@@ -166,14 +166,45 @@ class LanguageModel(nn.Module):
         return idx
 
 
-def save_checkpoint(model, vocab, info, it, val_loss):
-    """Write weights, hyperparameters, vocabulary and data source; atomically, so a
-    crash or Ctrl-C mid-write leaves the previous checkpoint whole."""
+def kept_val_loss(info):
+    """The val loss of the checkpoint already in out_dir, or infinity if there is none.
+    One trained on other data, or not by this code, stops the run before it starts."""
+    path = os.path.join(out_dir, "ckpt.pt")
+    if not os.path.exists(path):
+        return float("inf")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        kept, kept_data = float(checkpoint["val_loss"]), checkpoint["data"]
+    except Exception as e:
+        sys.exit(f"error: {path} is not a checkpoint of this code ({e!r}); move it away, "
+                 f"or train into another folder with --out_dir=")
+    if kept_data["sha256"] != info["sha256"]:
+        other = os.path.join(out_dir, os.path.splitext(os.path.basename(data))[0])
+        sys.exit(f"error: {path} holds a model of other data ({kept_data['data']}), whose "
+                 f"val loss says nothing about this run's; keep it and train into another "
+                 f"folder, e.g. --out_dir={other}")
+    print(f"{path} holds a model with val loss {kept:.4f}: only a better one replaces it")
+    return kept
+
+
+def save_checkpoint(model, vocab, info, it, val_loss, best):
+    """Write weights, hyperparameters, vocabulary and data source to out_dir/ckpt.pt if
+    the model has trained and its val_loss beats best; return the val loss kept there.
+    Atomically, so a crash or Ctrl-C mid-write leaves the previous checkpoint whole."""
+    if it == 0 or not val_loss < best:  # untrained, or no better than what is kept
+        return best
     checkpoint = {"model": model.state_dict(), "config": common.hyperparameters(globals()),
                   "chars": "".join(vocab.chars), "data": info, "iter": it, "val_loss": val_loss}
     buffer = io.BytesIO()
     torch.save(checkpoint, buffer)
-    common.write_atomic(os.path.join(out_dir, "ckpt.pt"), buffer.getvalue())
+    path = os.path.join(out_dir, "ckpt.pt")
+    try:
+        common.write_atomic(path, buffer.getvalue())
+    except OSError as e:  # on Windows, while another program has the file open
+        print(f"warning: could not write {path} ({e.strerror or e}); training goes on, "
+              f"and the next evaluation tries again", flush=True)
+        return best
+    return val_loss
 
 
 def main(argv=None):
@@ -192,34 +223,35 @@ def main(argv=None):
     print(f"{n_params:,} parameters, {len(vocab)} characters, training on {dev}")
     optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, fused=True)
 
-    t0 = time.time()
+    best = kept_val_loss(info)  # only a model better than the one in out_dir replaces it
+    t0 = common.now(dev)
     curve = []  # (step, train loss, val loss) at every evaluation, for the results log
-    iters = 0
-    ctrl_c = common.CtrlC()  # Ctrl-C ends training after the current step, nothing lost
-    for it in range(max_iters):
-        if ctrl_c.pressed:
-            break
-        if it % eval_interval == 0:
-            losses = estimate_loss(model, {"train": train_data, "val": val_data}, dev)
-            curve.append((it, losses["train"], losses["val"]))
-            print(f"step {it}: train loss {losses['train']:.4f}, val loss {losses['val']:.4f}"
-                  + common.progress(it, max_iters, time.time() - t0, batch_size * block_size))
-            save_checkpoint(model, vocab, info, it, losses["val"])
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate * min(1.0, (1 - it / max_iters) / cooldown)
-        xb, yb = common.get_batch(train_data, block_size, batch_size, dev)
-        logits, loss = model(xb, yb)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        iters = it + 1
-    ctrl_c.restore()
-    train_seconds = time.time() - t0
+    iters = 0  # steps taken: max_iters, or fewer if Ctrl-C ended training early
+    with common.CtrlC() as ctrl_c:  # Ctrl-C ends training after the current step
+        for it in range(max_iters):
+            if ctrl_c.pressed:
+                break
+            if it % eval_interval == 0:
+                losses = estimate_loss(model, {"train": train_data, "val": val_data}, dev)
+                curve.append((it, losses["train"], losses["val"]))
+                print(f"step {it}: train loss {losses['train']:.4f}, "
+                      f"val loss {losses['val']:.4f}"
+                      + common.progress(it, max_iters, t0, batch_size * block_size))
+                best = save_checkpoint(model, vocab, info, it, losses["val"], best)
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate * min(1.0, (1 - it / max_iters) / cooldown)
+            xb, yb = common.get_batch(train_data, block_size, batch_size, dev)
+            logits, loss = model(xb, yb)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            iters = it + 1
+    train_seconds = common.now(dev) - t0
 
     val_loss = common.evaluate(model, val_data, block_size, dev)
     train_loss = common.evaluate(model, train_data[: len(val_data)], block_size, dev)  # val-sized
-    seconds = time.time() - t0
-    tokens_per_s = iters * batch_size * block_size / train_seconds
+    seconds = common.now(dev) - t0
+    tokens_per_s = iters * batch_size * block_size / max(train_seconds, 1e-9)
     print(f"final: val loss {val_loss:.4f} (whole split), train loss {train_loss:.4f} "
           f"| {seconds:.1f} s, {tokens_per_s:,.0f} tokens/s")
     result = {**common.hyperparameters(globals()), "stage": os.path.basename(__file__)[:-3],
@@ -227,7 +259,11 @@ def main(argv=None):
               "seconds": seconds, "params": n_params, "tokens_per_s": tokens_per_s,
               "device": dev, "data_sha256": info["sha256"], "curve": curve}
     common.log_result(out_dir, result)
-    save_checkpoint(model, vocab, info, iters, val_loss)
+    if save_checkpoint(model, vocab, info, iters, val_loss, best) == val_loss:
+        print(f"checkpoint: wrote {os.path.join(out_dir, 'ckpt.pt')} (step {iters})")
+    elif best < float("inf"):
+        print(f"checkpoint: kept {os.path.join(out_dir, 'ckpt.pt')}, whose val loss "
+              f"{best:.4f} this model does not beat")
 
     model.eval()
     context = torch.zeros((1, 1), dtype=torch.long, device=dev)

@@ -18,7 +18,6 @@ diffs cleanly against stage 09; the model's shape comes from the checkpoint.
 
 import os
 import sys
-import time
 
 import torch
 import torch.nn as nn
@@ -39,7 +38,7 @@ n_head = 4  # attention heads, each of size n_embd // n_head
 n_layer = 4  # blocks stacked one on another
 dropout = 0.0  # fraction of activations zeroed in training (0.2 in the lecture preset)
 preset = "cpu"  # cpu: the values above; lecture: the lecture's model (see PRESETS)
-prompt = ""  # the text to continue; empty starts from the first character (a newline)
+prompt = ""  # the text to continue; empty starts a new line
 max_new_tokens = 500
 temperature = 1.0  # below 1 sharper, above 1 more random; 0 always takes the likeliest
 top_k = 0  # sample among the k likeliest characters only; 0 means all of them
@@ -187,11 +186,16 @@ def load_checkpoint(path, given):
                  f"  python 09_dropout_scaled.py\n(about 10 minutes on a laptop CPU).")
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-        shape = {name: checkpoint["config"][name]
-                 for name in ("block_size", "n_embd", "n_head", "n_layer")}
     except Exception as e:
         sys.exit(f"error: {path} is not a checkpoint this code can read ({e!r})")
-    for name, trained in shape.items():
+    needed = ["model", "chars", "iter", "val_loss", "data/data", "config/block_size",
+              "config/n_embd", "config/n_head", "config/n_layer"]
+    missing = [key for key in needed if not has(checkpoint, key.split("/"))]
+    if missing:
+        sys.exit(f"error: {path} is not a checkpoint of stage 09: it has no "
+                 + ", ".join(missing))
+    for name in ("block_size", "n_embd", "n_head", "n_layer"):
+        trained = checkpoint["config"][name]
         if name in given and given[name] != trained:
             sys.exit(f"error: the checkpoint's model has {name}={trained}, "
                      f"but {name}={given[name]} was asked for")
@@ -199,22 +203,54 @@ def load_checkpoint(path, given):
     return checkpoint
 
 
+def has(tree, keys):
+    """Does tree[keys[0]][keys[1]]... exist?"""
+    return not keys or isinstance(tree, dict) and keys[0] in tree and has(tree[keys[0]], keys[1:])
+
+
+def check_given(given, checkpoint):
+    """The checkpoint, not the command line, decides what was trained: say so."""
+    trained_on = checkpoint["data"]["data"]
+    if "data" in given and given["data"] != trained_on:
+        other = os.path.join(out_dir, os.path.splitext(os.path.basename(given["data"]))[0])
+        sys.exit(f"error: --data={given['data']}, but the checkpoint in {out_dir} was trained "
+                 f"on {trained_on}, and the checkpoint decides. For a model of "
+                 f"{given['data']}:\n  python 09_dropout_scaled.py --data={given['data']} "
+                 f"--out_dir={other}\n  python 10_kvcache_sample.py --out_dir={other}")
+    from_preset = PRESETS.get(given.get("preset"), {})
+    for name in ("batch_size", "max_iters", "eval_interval", "learning_rate", "cooldown",
+                 "eval_iters", "dropout"):
+        if name in given and name not in from_preset:
+            print(f"note: --{name} is a training setting; sampling ignores it (the "
+                  f"checkpoint decides the model)", file=sys.stderr)
+
+
 def sample(model, vocab, text, dev, use_cache=True):
     """Continue text with max_new_tokens characters; returns (text, ids, seconds)."""
     torch.manual_seed(seed)
-    idx = torch.tensor([vocab.encode(text) or [0]], dtype=torch.long, device=dev)
-    t0 = time.time()
+    start = vocab.encode(text) or [vocab.stoi.get("\n", 0)]  # empty: start a new line
+    idx = torch.tensor([start], dtype=torch.long, device=dev)
+    t0 = common.now(dev)
     out = model.generate(idx, max_new_tokens, temperature, top_k, use_cache)[0].tolist()
-    return vocab.decode(out), out, time.time() - t0
+    return vocab.decode(out), out, common.now(dev) - t0
+
+
+def stdin_lines():
+    """Standard input line by line; a line that is not UTF-8 is reported and skipped."""
+    for number, raw in enumerate(sys.stdin.buffer, start=1):
+        try:
+            yield raw.decode("utf-8-sig" if number == 1 else "utf-8").rstrip("\r\n")
+        except UnicodeDecodeError as e:
+            print(f"error: input line {number} is not UTF-8 text (byte {e.start}: "
+                  f"{e.reason}); skipped", file=sys.stderr, flush=True)
 
 
 def main(argv=None):
-    given = common.configure(globals(), argv)
-    if temperature < 0 or top_k < 0:
-        sys.exit("error: --temperature and --top_k cannot be negative")
+    given = common.configure(globals(), argv, writes_out_dir=False)
     torch.set_num_threads(threads)
     dev = common.pick_device(device)
     checkpoint = load_checkpoint(os.path.join(out_dir, "ckpt.pt"), given)
+    check_given(given, checkpoint)
     vocab = common.Vocab(checkpoint["chars"])
     model = LanguageModel(len(vocab))
     try:
@@ -226,15 +262,25 @@ def main(argv=None):
         vocab.encode(prompt)
     except ValueError as e:
         sys.exit(f"error: the prompt has {e}")
+    common.console_prints(checkpoint["chars"])
     print(f"checkpoint: iter {checkpoint['iter']}, val loss {checkpoint['val_loss']:.4f}, "
           f"data {checkpoint['data']['data']}", file=sys.stderr)
+    if not prompt or interactive:
+        first = vocab.decode([vocab.stoi.get("\n", 0)])
+        print(f"an empty prompt starts from {first!r}, "
+              + ("a newline" if first == "\n" else "the vocabulary's first character "
+                 "(it has no newline)"), file=sys.stderr)
 
     if compare:
         runs = {True: [], False: []}  # use_cache -> [(seconds, ids)], three runs each
-        for _ in range(3):
-            for use_cache in (True, False):
-                text, ids, seconds = sample(model, vocab, prompt, dev, use_cache)
-                runs[use_cache].append((seconds, ids))
+        try:
+            for _ in range(3):
+                for use_cache in (True, False):
+                    text, ids, seconds = sample(model, vocab, prompt, dev, use_cache)
+                    runs[use_cache].append((seconds, ids))
+        except KeyboardInterrupt:
+            print("\nCtrl-C: comparison stopped", file=sys.stderr)
+            sys.exit(130)
         cached_s, plain_s = (sorted(runs[c])[1][0] for c in (True, False))  # the medians
         identical = all(ids == runs[True][0][1] for c in (True, False) for _, ids in runs[c])
         print(text)
@@ -242,12 +288,20 @@ def main(argv=None):
               f"without: {max_new_tokens / plain_s:,.0f} tokens/s (median of 3), "
               f"{plain_s / cached_s:.1f}x faster; identical ids: {identical}")
         return {"cached_s": cached_s, "plain_s": plain_s, "identical": identical}
-    prompts = (line.rstrip("\r\n") for line in sys.stdin) if interactive else [prompt]
-    for text in prompts:
-        try:
-            print(sample(model, vocab, text, dev)[0], flush=True)
-        except ValueError as e:  # in interactive mode a bad line is reported, then skipped
-            print(f"error: the prompt has {e}", file=sys.stderr, flush=True)
+    prompts = stdin_lines() if interactive else [prompt]
+    try:
+        for text in prompts:
+            try:
+                print(sample(model, vocab, text, dev)[0], flush=True)
+            except ValueError as e:  # in interactive mode a bad line is reported, then skipped
+                print(f"error: the prompt has {e}", file=sys.stderr, flush=True)
+            except KeyboardInterrupt:  # stop this sample; the next prompt is still answered
+                print("\nCtrl-C: sample stopped", file=sys.stderr, flush=True)
+                if not interactive:
+                    sys.exit(130)
+    except KeyboardInterrupt:  # while waiting for the next line
+        print("\nCtrl-C: stopped", file=sys.stderr)
+        sys.exit(130)
 
 
 if __name__ == "__main__":

@@ -11,14 +11,17 @@ draws out/compare.png. A record made with overrides says which in the last colum
 """
 
 import argparse
-import importlib
+import functools
+import importlib.util
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
 
 import common
+import plumbing
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REFERENCE = os.path.join(HERE, "notes", "results.jsonl")
@@ -52,22 +55,32 @@ KV_CACHE_ROW = ("| `10_kvcache_sample.py` | sampling with a **key/value cache** 
                 "`diff -u 09_dropout_scaled.py 10_kvcache_sample.py` | (samples) | "
                 "see below | – |")
 NOT_SETTINGS = {"out_dir", "device", "threads"}  # where a run went, not what it trained
+LADDER = [name for name, *_ in STAGES]
+LADDER_COMMANDS = [[name + ".py"] for name in LADDER] + [["10_kvcache_sample.py", "--compare"]]
 
 
 def read_log(path):
-    """The records of a results log, oldest first; a clear exit if there are none."""
+    """The records of a results log, oldest first. A line that is not a whole JSON record
+    (a run that crashed mid-write) is skipped with a warning; a clear exit if no record
+    is left."""
     if not os.path.exists(path):
         sys.exit(f"error: no results log at {path}. Run a stage first, e.g.\n"
                  f"  python 00_bigram_stats.py\n"
                  f"or the whole ladder with: python compare.py --run")
     records = []
-    with open(path, encoding="utf-8") as f:
+    with open(path, encoding="utf-8", errors="replace") as f:
         for number, line in enumerate(f, 1):
-            if line.strip():
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError as e:
-                    sys.exit(f"error: {path}, line {number} is not a JSON record ({e.msg})")
+            if not line.strip():
+                continue
+            try:
+                record, why = json.loads(line), "not an object"
+            except json.JSONDecodeError as e:
+                record, why = None, e.msg
+            if isinstance(record, dict):
+                records.append(record)
+            else:
+                print(f"warning: {path}, line {number} is not a JSON record ({why}); "
+                      f"skipped", file=sys.stderr)
     if not records:
         sys.exit(f"error: {path} holds no runs yet. Run a stage first, e.g.\n"
                  f"  python 00_bigram_stats.py")
@@ -76,7 +89,7 @@ def read_log(path):
 
 def latest(records, data):
     """The last record of each stage trained on data, keyed by stage."""
-    found = {r["stage"]: r for r in records if r.get("data") == data and "stage" in r}
+    found = {r["stage"]: r for r in records if r.get("data") == data and r.get("stage") in LADDER}
     if not found:
         have = sorted({str(r.get("data")) for r in records})
         sys.exit(f"error: no runs on --data={data} in the log; it has runs on: "
@@ -84,12 +97,29 @@ def latest(records, data):
     return found
 
 
+def load_stage(name):
+    """A fresh copy of a stage's module: its settings as the file sets them, whatever an
+    earlier main() in this process changed in the imported one."""
+    path = os.path.join(HERE, name + ".py")
+    spec = importlib.util.spec_from_file_location(f"fresh_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@functools.lru_cache(maxsize=None)
+def defaults(stage):
+    return common.hyperparameters(vars(load_stage(stage)))
+
+
 def overrides(record):
-    """The settings of a record that differ from its stage's defaults, as --name=value."""
-    stage = importlib.import_module(record["stage"])
-    defaults = common.hyperparameters(vars(stage))
-    return [f"--{name}={record[name]}" for name in defaults
-            if name not in NOT_SETTINGS and name in record and record[name] != defaults[name]]
+    """The settings of a ladder stage's record that differ from its defaults, as --name=value."""
+    return [f"--{name}={record[name]}" for name, value in defaults(record["stage"]).items()
+            if name not in NOT_SETTINGS and name in record and record[name] != value]
+
+
+def loss_text(loss):
+    return "nan" if loss is None else f"{loss:.4f}"  # the log writes a NaN loss as null
 
 
 def fmt_seconds(seconds):
@@ -106,10 +136,11 @@ def table(runs, reference):
         if r["data"] != "shakespeare":
             lecture = "–"  # the lecture trained on Tiny Shakespeare only
         ref = reference.get(name)
+        both = previous is not None and r["val_loss"] is not None
         rows.append({
-            "stage": name[:2], "concept": concept, "val loss": f"{r['val_loss']:.4f}",
-            "change": "" if previous is None else f"{r['val_loss'] - previous:+.4f}",
-            "reference": f"{ref['val_loss']:.4f}" if ref else "–",
+            "stage": name[:2], "concept": concept, "val loss": loss_text(r["val_loss"]),
+            "change": f"{r['val_loss'] - previous:+.4f}" if both else "",
+            "reference": loss_text(ref["val_loss"]) if ref else "–",
             "lecture": lecture.split(" ")[0], "params": f"{r['params']:,}",
             "time": fmt_seconds(r["seconds"]), "tokens/s": f"{r['tokens_per_s']:,.0f}",
             "settings": " ".join(overrides(r)) or "defaults"})
@@ -134,8 +165,10 @@ def plot(runs, reference, path, label="your run"):
     names = [name for name, *_ in STAGES if name in runs]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), dpi=80)
     xs = range(len(names))
-    left.plot(xs, [runs[n]["val_loss"] for n in names], "o-", color="tab:blue", label=label)
-    ref = [(x, reference[n]["val_loss"]) for x, n in zip(xs, names) if n in reference]
+    left.plot(xs, [runs[n]["val_loss"] if runs[n]["val_loss"] is not None else float("nan")
+                   for n in names], "o-", color="tab:blue", label=label)
+    ref = [(x, reference[n]["val_loss"]) for x, n in zip(xs, names)
+           if n in reference and reference[n]["val_loss"] is not None]
     if ref:
         left.plot(*zip(*ref), "kx", markersize=8, label="reference run")
     lectures = {name: lec for name, _, _, lec in STAGES}
@@ -172,7 +205,7 @@ def readme_table(runs):
                      + " ".join(overrides(runs[name])) + "; the README table needs defaults")
         see = (f"`python {name}.py`" if previous is None
                else f"`diff -u {previous}.py {name}.py`")
-        lines.append(f"| `{name}.py` | {idea} | {see} | {runs[name]['val_loss']:.4f} | "
+        lines.append(f"| `{name}.py` | {idea} | {see} | {loss_text(runs[name]['val_loss'])} | "
                      f"{fmt_seconds(runs[name]['seconds'])} | {lecture} |")
         previous = name
     return "\n".join(lines + [KV_CACHE_ROW])
@@ -188,22 +221,44 @@ def write_readme(path, runs):
     common.write_atomic(path, text.encode("utf-8"))
 
 
-def run_ladder(log_dir):
-    """Run every stage at its defaults, saving each one's output in log_dir."""
+def run_ladder(log_dir, commands=LADDER_COMMANDS):
+    """Run every stage at its defaults, saving each one's output in log_dir.
+
+    Ctrl-C goes to the stage that is running, once: it stops training after the current
+    step and still evaluates, logs and checkpoints. The ladder then stops, exit 130."""
     os.makedirs(log_dir, exist_ok=True)
     t0 = time.time()
-    commands = [[name + ".py"] for name, *_ in STAGES] + [["10_kvcache_sample.py", "--compare"]]
     for command in commands:
         print(f"=== python {' '.join(command)}", flush=True)
         log_path = os.path.join(log_dir, command[0][:-3] + ".txt")
         with open(log_path, "w", encoding="utf-8") as log:
+            # On POSIX the stage runs in a session of its own, so the terminal's Ctrl-C
+            # reaches only this process, which passes it on; on Windows the console
+            # sends Ctrl-C to both, so there is nothing to pass on.
             process = subprocess.Popen([sys.executable, "-u", *command], cwd=HERE, text=True,
-                                       encoding="utf-8", stdout=subprocess.PIPE,
-                                       stderr=subprocess.STDOUT)
-            for line in process.stdout:
-                print(line, end="", flush=True)
-                log.write(line)
-        if process.wait() != 0:
+                                       encoding="utf-8", errors="replace",
+                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                       start_new_session=os.name == "posix")
+            interrupted = []
+
+            def pass_on(signum, frame):
+                interrupted.append(signum)
+                if os.name == "posix":
+                    process.send_signal(signal.SIGINT)
+
+            previous = signal.signal(signal.SIGINT, pass_on)
+            try:
+                for line in process.stdout:  # keep reading: the stage is still finishing
+                    print(line, end="", flush=True)
+                    log.write(line)
+                code = process.wait()
+            finally:
+                signal.signal(signal.SIGINT, previous)
+        if interrupted:
+            print(f"=== Ctrl-C: the ladder stopped after python {' '.join(command)}; "
+                  f"its output is in {log_path}", file=sys.stderr, flush=True)
+            sys.exit(130)
+        if code != 0:
             sys.exit(f"error: python {' '.join(command)} failed; its output is in {log_path}")
     print(f"=== the ladder took {time.time() - t0:.0f} s; outputs in {log_dir}")
 
@@ -220,7 +275,7 @@ def main(argv=None):
     parser.add_argument("--readme", nargs="?", const=README, default=None, metavar="PATH",
                         help="rewrite the ladder table in README.md (or PATH) from the log")
     args = parser.parse_args(argv)
-    common.utf8_console()
+    plumbing.utf8_console()  # the table has dashes; a --data file name may not be ASCII
     if args.run:
         run_ladder(os.path.join(HERE, "out", "logs"))
     runs = latest(read_log(args.log), args.data)

@@ -20,7 +20,6 @@ All of it took 42 s on a 2-core CPU; the stage scripts themselves draw nothing. 
 """
 
 import argparse
-import importlib
 import os
 import sys
 import tempfile
@@ -39,13 +38,15 @@ import common  # noqa: E402
 import compare  # noqa: E402
 
 FIGURES = os.path.join(ROOT, "notes", "figures")
+KV_LENGTHS = [50, 100, 200, 400, 800]  # characters generated, for the KV-cache timing
 LINE = "My lord,"  # a line of the play, as long as the context of stages 02-08
 DPI = 80
 
 
 def train(stage_name, *overrides):
-    """Run a stage's main() at its defaults, quietly, its log in a temporary folder."""
-    stage = importlib.import_module(stage_name)
+    """Run a fresh copy of a stage's main() at its defaults, quietly, its log in a
+    temporary folder."""
+    stage = compare.load_stage(stage_name)
     with tempfile.TemporaryDirectory() as out, open(os.devnull, "w") as quiet:
         stdout, sys.stdout = sys.stdout, quiet
         try:
@@ -72,7 +73,7 @@ def draw_counts(log):
     stage, model = train("00_bigram_stats")
     chars = shown(common.Vocab(common.load_text(stage.data)[0]).chars)
     fig, ax = plt.subplots(figsize=(7.5, 7))
-    image = ax.imshow(torch.log10(1 + model.counts), cmap="Blues")
+    image = ax.imshow(torch.log10(1 + model.counts).numpy(), cmap="Blues")
     ax.set_xticks(range(len(chars)), chars, fontsize=6)
     ax.set_yticks(range(len(chars)), chars, fontsize=6)
     ax.set(xlabel="next character", ylabel="current character",
@@ -86,12 +87,12 @@ def draw_position(log):
     pos = model.position_embedding_table.weight.detach()  # (block_size, n_embd)
     unit = F.normalize(pos, dim=-1)
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.2), width_ratios=[2.2, 1])
-    image = left.imshow(pos, cmap="RdBu_r", aspect="auto", vmin=-pos.abs().max(),
+    image = left.imshow(pos.numpy(), cmap="RdBu_r", aspect="auto", vmin=-pos.abs().max(),
                         vmax=pos.abs().max())
     left.set(xlabel="channel (n_embd = 32)", ylabel="position",
              title="Stage 02: the learned position embeddings")
     fig.colorbar(image, ax=left)
-    image = right.imshow(unit @ unit.T, cmap="RdBu_r", vmin=-1, vmax=1)
+    image = right.imshow((unit @ unit.T).numpy(), cmap="RdBu_r", vmin=-1, vmax=1)
     right.set(xlabel="position", ylabel="position", title="cosine similarity")
     fig.colorbar(image, ax=right)
     save(fig, "02_position.png")
@@ -111,7 +112,7 @@ def attention_of(model, head, idx):
 
 
 def heatmap(ax, weights, chars, title):
-    ax.imshow(weights, cmap="Greens", vmin=0, vmax=1)
+    ax.imshow(weights.numpy(), cmap="Greens", vmin=0, vmax=1)
     ax.set_xticks(range(len(chars)), chars)
     ax.set_yticks(range(len(chars)), chars)
     ax.set(xlabel="key (attended to)", ylabel="query (attending)", title=title)
@@ -149,8 +150,9 @@ def draw_heads(log):
 
 
 def runs_in(log, keep):
-    """The latest Shakespeare record of each stage in the log that keep() accepts."""
-    records = [r for r in compare.read_log(log) if r.get("data") == "shakespeare" and keep(r)]
+    """The latest Shakespeare record of each ladder stage in the log that keep() accepts."""
+    records = [r for r in compare.read_log(log) if r.get("data") == "shakespeare"
+               and r.get("stage") in compare.LADDER and keep(r)]
     return {r["stage"]: r for r in records}
 
 
@@ -198,20 +200,20 @@ def draw_dropout(log):
 
 
 def draw_kvcache(log):
-    stage = importlib.import_module("10_kvcache_sample")
+    stage = compare.load_stage("10_kvcache_sample")
     torch.manual_seed(stage.seed)
     torch.set_num_threads(stage.threads)
     model = stage.LanguageModel(65).eval()  # stage 09's default shape, random weights
-    lengths = [50, 100, 200, 400, 800]
+    lengths = KV_LENGTHS
     seconds = {True: [], False: []}
     with torch.inference_mode():
         for n in lengths:
             for use_cache in (True, False):
                 times = []
                 for _ in range(3):
-                    t0 = time.time()
+                    t0 = time.perf_counter()
                     model.generate(torch.zeros((1, 1), dtype=torch.long), n, 1.0, 0, use_cache)
-                    times.append(time.time() - t0)
+                    times.append(time.perf_counter() - t0)
                 seconds[use_cache].append(sorted(times)[1])
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.plot(lengths, seconds[False], "o-", color="tab:red", label="without the cache")
@@ -224,8 +226,8 @@ def draw_kvcache(log):
                  f"thread)")
     ax.legend()
     save(fig, "10_kvcache.png")
-    print("  tokens/s at 800: with cache {:,.0f}, without {:,.0f}".format(
-        800 / seconds[True][-1], 800 / seconds[False][-1]))
+    print("  tokens/s at {}: with cache {:,.0f}, without {:,.0f}".format(
+        lengths[-1], lengths[-1] / seconds[True][-1], lengths[-1] / seconds[False][-1]))
 
 
 def draw_ladder(log):

@@ -1,7 +1,12 @@
-"""The shared plumbing: data, vocabulary, split, batches, evaluation, overrides, log."""
+"""common.py (vocabulary, split, batches, evaluation) and plumbing.py (data sets, settings,
+device, files, results log, Ctrl-C)."""
 
 import json
 import math
+import os
+import signal
+import stat
+import sys
 import urllib.error
 
 import pytest
@@ -9,6 +14,7 @@ import torch
 import torch.nn as nn
 
 import common
+import plumbing
 
 
 def test_encode_decode_round_trip():
@@ -63,6 +69,29 @@ def test_evaluate_covers_every_window_exactly_once():
     assert math.isclose(got, expected, rel_tol=1e-5)
 
 
+def test_evaluation_batch_is_sized_by_the_memory_of_its_logits(monkeypatch):
+    torch.manual_seed(0)
+    vocab_size, block_size = 500, 8
+    logp = torch.log_softmax(torch.randn(vocab_size, vocab_size), dim=-1)
+    data = torch.randint(vocab_size, (20_001,))
+    seen = []
+    model = FixedBigram(logp)
+    model.forward = lambda idx, targets=None: (seen.append(len(idx)) or logp[idx], None)
+    everything = common.evaluate(model, data, block_size, "cpu", batch_size=2500)
+    monkeypatch.setattr(common, "EVAL_MEMORY", 3 * 4 * block_size * vocab_size * 100)
+    seen.clear()
+    assert math.isclose(common.evaluate(model, data, block_size, "cpu"), everything, rel_tol=1e-6)
+    assert seen[0] == 1 and max(seen[1:]) == 100 and sum(seen[1:]) == 2500  # probe, then 100s
+    monkeypatch.setattr(common, "EVAL_MEMORY", 1)
+    seen.clear()
+    common.evaluate(model, data[:81], block_size, "cpu")
+    assert seen == [1] * 11  # never less than one window
+    monkeypatch.setattr(common, "EVAL_MEMORY", 2**40)
+    seen.clear()
+    common.evaluate(model, data, block_size, "cpu")
+    assert max(seen) == 512  # and never more than 512
+
+
 # ---------------------------------------------------------------- overrides
 
 
@@ -113,6 +142,94 @@ def test_settings_no_stage_can_run_with_are_refused(override, message):
     assert str(e.value).startswith(message)
 
 
+@pytest.mark.parametrize("setting, override, message", [
+    ("smoothing", "--smoothing=-1", "error: --smoothing must be a number, at least 0, got -1.0"),
+    ("max_iters", "--max_iters=-5", "error: --max_iters must be at least 0, got -5"),
+    ("learning_rate", "--learning_rate=nan", "error: --learning_rate must be a positive number, got nan"),
+    ("learning_rate", "--learning_rate=inf", "error: --learning_rate must be a positive number, got inf"),
+    ("temperature", "--temperature=nan", "error: --temperature must be a number, at least 0, got nan "
+                                         "(0 takes the likeliest)"),
+    ("temperature", "--temperature=-1", "error: --temperature must be a number, at least 0, got -1.0"),
+    ("top_k", "--top_k=-3", "error: --top_k must be at least 0, got -3 (0 means every character)"),
+    ("max_new_tokens", "--max_new_tokens=0", "error: --max_new_tokens must be at least 1, got 0"),
+    ("seed", "--seed=-1", "error: --seed must be in [0, 2**63), got -1"),
+    ("device", "--device=gpu", "error: --device must be auto, cpu, cuda, cuda:N, mps or mps:N, got 'gpu'"),
+    ("device", "--device=cuda:x", "error: --device must be auto, cpu, cuda, cuda:N, mps or mps:N"),
+    ("out_dir", "--out_dir=", "error: --out_dir must be a folder, not empty, got ''"),
+    ("data", "--data= ", "error: --data must be a data set name or a file, not empty, got ' '"),
+])
+def test_the_table_of_constraints_refuses(setting, override, message):
+    defaults = {"smoothing": 1.0, "max_iters": 10, "learning_rate": 1e-3, "temperature": 1.0,
+                "top_k": 0, "max_new_tokens": 10, "seed": 1, "device": "auto", "out_dir": "out",
+                "data": "shakespeare"}
+    g = {"__doc__": "", setting: defaults[setting]}
+    with pytest.raises(SystemExit) as e:
+        common.configure(g, [override], writes_out_dir=False)
+    assert str(e.value).startswith(message)
+
+
+def test_every_setting_a_script_has_is_in_the_table_or_free():
+    from conftest import STAGES, load_stage
+    free = {"preset", "prompt", "interactive", "compare"}  # any value of these can run
+    for stage in STAGES:
+        for name in common.hyperparameters(vars(load_stage(stage))):
+            assert name in plumbing.CONSTRAINTS or name in free, (stage, name)
+
+
+def test_heads_must_divide_the_width():
+    g = {"__doc__": "", "n_embd": 32, "n_head": 4}
+    with pytest.raises(SystemExit) as e:
+        common.configure(g, ["--n_head=5"])
+    assert str(e.value) == ("error: --n_embd=32 is not divisible by --n_head=5; "
+                            "each head gets n_embd // n_head channels")
+
+
+def test_an_unusable_out_dir_is_refused_at_start_up(tmp_path):
+    a_file = tmp_path / "file"
+    a_file.write_text("I am a file")
+    for out_dir in (a_file, a_file / "below"):
+        with pytest.raises(SystemExit) as e:
+            common.configure({"__doc__": "", "out_dir": "out"}, [f"--out_dir={out_dir}"])
+        assert str(e.value).startswith(f"error: --out_dir={out_dir}: cannot write there (")
+        assert str(e.value).endswith("); choose another folder")
+    g = {"__doc__": "", "out_dir": "out"}
+    common.configure(g, [f"--out_dir={tmp_path / 'new' / 'folder'}"])
+    assert (tmp_path / "new" / "folder").is_dir() and not list((tmp_path / "new" / "folder").iterdir())
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="needs POSIX permissions, which root ignores")
+def test_a_read_only_out_dir_is_refused_at_start_up(tmp_path):
+    os.chmod(tmp_path, 0o555)
+    try:
+        with pytest.raises(SystemExit, match=r"cannot write there \(Permission denied\)"):
+            common.configure({"__doc__": "", "out_dir": "out"}, [f"--out_dir={tmp_path}"])
+    finally:
+        os.chmod(tmp_path, 0o755)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows cannot send SIGINT to a process")
+def test_ctrl_c_is_restored_however_the_block_is_left():
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(RuntimeError):
+        with common.CtrlC():
+            assert signal.getsignal(signal.SIGINT) != before
+            raise RuntimeError("training failed")
+    assert signal.getsignal(signal.SIGINT) is before
+    with common.CtrlC() as ctrl_c:
+        signal.raise_signal(signal.SIGINT)  # the first Ctrl-C only sets the flag
+        assert ctrl_c.pressed
+        assert signal.getsignal(signal.SIGINT) is before  # a second one would stop
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_progress_reads_a_fine_clock(monkeypatch):
+    monkeypatch.setattr(plumbing.time, "perf_counter", lambda: 110.0)
+    assert common.progress(0, 100, 100.0, 256) == ""
+    assert common.progress(25, 100, 100.0, 256) == " | 640 tokens/s, 10 s, ETA 30 s"
+    assert common.progress(25, 100, 110.0, 256) == ""  # no time has passed: no division by 0
+
+
 def test_settings_at_the_edges_are_accepted():
     g = {**scope(), "eval_interval": 500, "cooldown": 0.2, "dropout": 0.0}
     common.configure(g, ["--eval_interval=1", "--cooldown=1", "--dropout=0.99"])
@@ -129,14 +246,30 @@ def test_help_lists_every_hyperparameter(capsys):
     assert "_private" not in out and "torch" not in out
 
 
-def test_device_choice():
+def test_device_choice(monkeypatch):
     assert common.pick_device("cpu") == "cpu"
-    assert common.pick_device("auto") in ("cpu", "cuda", "mps")
-    with pytest.raises(SystemExit, match=r"--device=tpu: expected auto, cpu, cuda or mps"):
+    with pytest.raises(SystemExit, match=r"--device=tpu: expected auto, cpu, cuda, cuda:N or mps"):
         common.pick_device("tpu")
-    if not torch.cuda.is_available():
-        with pytest.raises(SystemExit, match=r"--device=cuda but PyTorch sees no CUDA GPU"):
-            common.pick_device("cuda")
+    available = {"cuda": False, "mps": False}
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: available["cuda"])
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1 if available["cuda"] else 0)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: available["mps"])
+    assert common.pick_device("auto") == "cpu"
+    for name in ("cuda", "cuda:0"):
+        with pytest.raises(SystemExit, match=rf"--device={name} but PyTorch sees no CUDA GPU"):
+            common.pick_device(name)
+    for name in ("mps", "mps:0"):  # mps:0 used to skip the check
+        with pytest.raises(SystemExit, match=rf"--device={name} but Apple's MPS is not available"):
+            common.pick_device(name)
+    available["mps"] = True
+    assert common.pick_device("auto") == "mps" and common.pick_device("mps:0") == "mps:0"
+    with pytest.raises(SystemExit, match=r"--device=mps:1: Apple's MPS has one device, mps:0"):
+        common.pick_device("mps:1")
+    available["cuda"] = True
+    assert common.pick_device("auto") == "cuda" and common.pick_device("cuda:0") == "cuda:0"
+    with pytest.raises(SystemExit, match=r"--device=cuda:7 but this machine has 1 CUDA GPU "
+                                         r"\(cuda:0 to cuda:0\)"):
+        common.pick_device("cuda:7")
 
 
 def test_results_log_appends_json_lines(tmp_path):
@@ -156,16 +289,17 @@ def fake_dataset(tmp_path, monkeypatch):
     """A tiny registered data set whose 'download' is served from memory."""
     text = "".join(chr(97 + i % 26) for i in range(2000)) + "\n"
     raw = text.encode("utf-8")
-    monkeypatch.setattr(common, "DATA_DIR", str(tmp_path))
-    monkeypatch.setitem(common.DATASETS, "fake", {
-        "file": "fake.txt", "sha256": common.sha256_of(raw), "url": "https://example.org/fake.txt"})
+    monkeypatch.setattr(plumbing, "DATA_DIR", str(tmp_path))
+    monkeypatch.setitem(plumbing.DATASETS, "fake", {
+        "file": "fake.txt", "sha256": plumbing.sha256_of(raw),
+        "urls": ["https://example.org/fake.txt"], "build": "text"})
     calls = []
 
     def fetch(url):
         calls.append(url)
         return raw
 
-    monkeypatch.setattr(common, "fetch", fetch)
+    monkeypatch.setattr(plumbing, "fetch", fetch)
     return tmp_path, text, calls
 
 
@@ -183,7 +317,7 @@ def test_offline_says_where_to_put_the_file(fake_dataset, monkeypatch):
     def offline(url):
         raise urllib.error.URLError("no network")
 
-    monkeypatch.setattr(common, "fetch", offline)
+    monkeypatch.setattr(plumbing, "fetch", offline)
     with pytest.raises(SystemExit) as e:
         common.load_text("fake")
     msg = str(e.value)
@@ -194,7 +328,7 @@ def test_offline_says_where_to_put_the_file(fake_dataset, monkeypatch):
 
 def test_bad_download_checksum_writes_nothing(fake_dataset, monkeypatch):
     folder, _, _ = fake_dataset
-    monkeypatch.setattr(common, "fetch", lambda url: b"tampered" * 200)
+    monkeypatch.setattr(plumbing, "fetch", lambda url: b"tampered" * 200)
     with pytest.raises(SystemExit, match=r"downloaded fake data has the wrong checksum; nothing was written"):
         common.load_text("fake")
     assert list(folder.iterdir()) == []
@@ -251,7 +385,7 @@ def test_songci_layout():
         [],
         [{"rhythmic": "如梦令", "author": "李清照", "paragraphs": ["常记溪亭日暮。"]}],
     ]
-    assert common.build_songci(files) == (
+    assert plumbing.build_songci(files) == (
         "浣溪沙 晏殊\n一曲新词酒一杯。\n去年天气旧亭台。\n\n如梦令 李清照\n常记溪亭日暮。\n")
 
 
@@ -262,12 +396,89 @@ def test_songci_download_fetches_22_files_and_builds_the_corpus(tmp_path, monkey
         return json.dumps([poem], ensure_ascii=False).encode("utf-8")
 
     urls = []
-    monkeypatch.setattr(common, "fetch", lambda url: urls.append(url) or fetch(url))
-    expected = common.build_songci([[json.loads(fetch(f"x.{n}.json"))[0]] for n in range(0, 22000, 1000)])
-    monkeypatch.setattr(common, "DATA_DIR", str(tmp_path))
-    monkeypatch.setitem(common.DATASETS, "songci", {
-        **common.DATASETS["songci"], "sha256": common.sha256_of(expected.encode("utf-8"))})
+    monkeypatch.setattr(plumbing, "fetch", lambda url: urls.append(url) or fetch(url))
+    expected = plumbing.build_songci([[json.loads(fetch(f"x.{n}.json"))[0]]
+                                      for n in range(0, 22000, 1000)])
+    monkeypatch.setattr(plumbing, "DATA_DIR", str(tmp_path))
+    monkeypatch.setitem(plumbing.DATASETS, "songci", {
+        **plumbing.DATASETS["songci"], "sha256": plumbing.sha256_of(expected.encode("utf-8"))})
     text, _ = common.load_text("songci")
     assert text == expected and (tmp_path / "songci.txt").read_text(encoding="utf-8") == expected
     assert len(urls) == 22 and urls[0].endswith("/%E5%AE%8B%E8%AF%8D/ci.song.0.json")
-    assert urls[-1].endswith("ci.song.21000.json") and common.SONGCI_COMMIT in urls[0]
+    assert urls[-1].endswith("ci.song.21000.json") and plumbing.SONGCI_COMMIT in urls[0]
+
+
+def test_offline_message_names_the_first_of_several_files(tmp_path, monkeypatch):
+    monkeypatch.setattr(plumbing, "DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(plumbing, "fetch", lambda url: (_ for _ in ()).throw(OSError("offline")))
+    with pytest.raises(SystemExit) as e:
+        common.load_text("songci")
+    assert "ci.song.0.json and 21 more files)" in str(e.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_download_message_on_another_drive(monkeypatch, capsys, fake_dataset):
+    def relpath(path, start=None):
+        raise ValueError("path is on mount 'D:', start on mount 'C:'")  # what Windows raises
+
+    monkeypatch.setattr(os.path, "relpath", relpath)
+    folder, text, _ = fake_dataset
+    assert common.load_text("fake")[0] == text
+    assert f"downloading fake to {folder / 'fake.txt'} ..." in capsys.readouterr().out
+
+
+def test_byte_order_mark_is_not_a_character(tmp_path):
+    path = tmp_path / "bom.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + b"abc\n" * 400)  # what Notepad writes as "UTF-8"
+    text, _ = common.load_text(str(path))
+    assert text.startswith("abc") and "\ufeff" not in common.Vocab(text).chars
+
+
+def test_console_that_cannot_print_the_data_is_switched_to_utf8_and_says_so(tmp_path):
+    path = tmp_path / "poems.txt"
+    path.write_text("春江花月夜\n" * 300, encoding="utf-8")
+    code = f"import common; text, _ = common.load_text({str(path)!r}); print(text[:5])"
+    for encoding, switched in (("ascii", True), ("utf-8", False)):
+        proc = subprocess_run(code, PYTHONIOENCODING=encoding)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.decode("utf-8").strip() == "春江花月夜"
+        note = b"note: the console's encoding (ascii) cannot show every character"
+        assert (note in proc.stderr) is switched
+
+
+def subprocess_run(code, **env):
+    import subprocess
+    from conftest import ROOT
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          env={**os.environ, **env}, timeout=60)
+
+
+# ---------------------------------------------------------------- files and the results log
+
+
+def test_write_atomic_keeps_the_usual_mode_and_syncs(tmp_path, monkeypatch):
+    synced = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
+    umask = os.umask(0o022)
+    try:
+        new = tmp_path / "new.txt"
+        common.write_atomic(str(new), b"new")
+        assert stat.S_IMODE(new.stat().st_mode) == 0o644  # as open() makes it, not 0600
+        kept = tmp_path / "kept.txt"
+        kept.write_bytes(b"old")
+        os.chmod(kept, 0o640)
+        common.write_atomic(str(kept), b"replaced")
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o640 and kept.read_bytes() == b"replaced"
+    finally:
+        os.umask(umask)
+    assert len(synced) == 2  # flushed to disk before each rename
+
+
+def test_results_log_never_writes_nan(tmp_path):
+    common.log_result(tmp_path, {"stage": "a", "val_loss": float("nan"),
+                                 "curve": [[0, 4.2, float("inf")], [10, float("-inf"), 3.0]]})
+    line = (tmp_path / "results.jsonl").read_text(encoding="utf-8")
+    assert "NaN" not in line and "Infinity" not in line
+    record = json.loads(line)
+    assert record["val_loss"] is None and record["curve"] == [[0, 4.2, None], [10, None, 3.0]]

@@ -1,4 +1,7 @@
 import json
+import signal
+import subprocess
+import sys
 
 import pytest
 
@@ -63,7 +66,7 @@ def test_other_data_set(tmp_path, reference, capsys):
 @pytest.mark.parametrize("content, message", [
     (None, "error: no results log at"),
     ("", "holds no runs yet. Run a stage first"),
-    ('{"stage": "00_bigram_stats"}\nnot json\n', "line 2 is not a JSON record"),
+    ("not json\n[1, 2]\n", "holds no runs yet. Run a stage first"),
 ])
 def test_missing_empty_or_broken_log(tmp_path, content, message):
     log = tmp_path / "results.jsonl"
@@ -73,6 +76,85 @@ def test_missing_empty_or_broken_log(tmp_path, content, message):
         compare.main([f"--log={log}", f"--png={tmp_path / 'c.png'}"])
     assert message in str(e.value)
     assert not (tmp_path / "c.png").exists()
+
+
+def test_a_broken_line_is_skipped_with_a_warning(tmp_path, reference, capsys):
+    good = json.dumps(record("00_bigram_stats", 2.48))
+    log = tmp_path / "results.jsonl"
+    log.write_bytes((good + "\n" + good[:40] + "\n42\n\xff\xfe garbage\n"
+                     + json.dumps(record("01_bigram_torch", 2.49)) + "\n").encode("utf-8",
+                                                                            "surrogateescape"))
+    rows = compare.main([f"--log={log}", f"--png={tmp_path / 'c.png'}"])
+    assert [row["stage"] for row in rows] == ["00", "01"]
+    err = capsys.readouterr().err
+    assert f"warning: {log}, line 2 is not a JSON record (" in err
+    assert f"warning: {log}, line 3 is not a JSON record (not an object); skipped" in err
+    assert f"warning: {log}, line 4 is not a JSON record" in err
+
+
+def test_a_run_whose_loss_was_nan(tmp_path, reference):
+    log = tmp_path / "results.jsonl"
+    common.log_result(str(tmp_path), record("00_bigram_stats", 2.48))
+    common.log_result(str(tmp_path), record("01_bigram_torch", float("nan")))
+    common.log_result(str(tmp_path), record("03_self_attention", 2.40))
+    rows = compare.main([f"--log={log}", f"--png={tmp_path / 'c.png'}"])
+    assert [(row["val loss"], row["change"]) for row in rows] == [
+        ("2.4800", ""), ("nan", ""), ("2.4000", "")]
+
+
+def test_records_of_other_scripts_are_left_out(tmp_path, reference):
+    log = write_log(tmp_path / "results.jsonl", [
+        record("00_bigram_stats", 2.48), {**record("00_bigram_stats", 1.0), "stage": "11_mine"}])
+    rows = compare.main([f"--log={log}", f"--png={tmp_path / 'c.png'}"])
+    assert [row["stage"] for row in rows] == ["00"]
+
+
+def test_defaults_come_from_the_file_not_from_a_module_main_has_changed(out_args, shakespeare):
+    stage = __import__("importlib").import_module("00_bigram_stats")
+    stage.main(["--smoothing=0.5"] + out_args)  # changes the imported module's globals
+    assert stage.smoothing == 0.5
+    assert compare.overrides(record("00_bigram_stats", 2.48)) == []
+    assert compare.overrides(record("00_bigram_stats", 2.48, smoothing=0.5)) == ["--smoothing=0.5"]
+
+
+def test_run_ladder_stops_at_a_failing_stage(tmp_path):
+    commands = [["00_bigram_stats.py", "--bogus=1"], ["01_bigram_torch.py"]]
+    with pytest.raises(SystemExit) as e:
+        compare.run_ladder(str(tmp_path), commands)
+    log_path = tmp_path / "00_bigram_stats.txt"
+    assert str(e.value) == (f"error: python 00_bigram_stats.py --bogus=1 failed; its output is "
+                            f"in {log_path}")
+    assert "error: unknown option --bogus" in log_path.read_text(encoding="utf-8")
+    assert not (tmp_path / "01_bigram_torch.txt").exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows cannot send SIGINT to a process")
+def test_ctrl_c_during_the_ladder_loses_nothing(tmp_path, shakespeare):
+    out = tmp_path / "out"
+    stage = ["09_dropout_scaled.py", "--block_size=16", "--n_embd=32", "--n_head=4",
+             "--n_layer=2", "--batch_size=8", "--max_iters=100000", "--eval_interval=5",
+             "--eval_iters=1", f"--out_dir={out}"]
+    code = (f"import compare; compare.run_ladder({str(tmp_path / 'logs')!r}, "
+            f"[{stage!r}, ['10_kvcache_sample.py']])")
+    proc = subprocess.Popen([sys.executable, "-u", "-c", code], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        for line in proc.stdout:  # wait until the stage is training and has checkpointed
+            if line.startswith("step 10:"):
+                break
+        proc.send_signal(signal.SIGINT)  # to the ladder, as a terminal's Ctrl-C would
+        rest, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "=== Ctrl-C: the ladder stopped after python " \
+           "09_dropout_scaled.py" in err
+    log = (tmp_path / "logs" / "09_dropout_scaled.txt").read_text(encoding="utf-8")
+    assert "Ctrl-C: stopping after this step" in log and "final: val loss" in log
+    assert "Ctrl-C: stopping after this step" in rest  # what the stage printed was passed on
+    record_ = json.loads((out / "results.jsonl").read_text(encoding="utf-8"))
+    assert 10 <= record_["iters"] < 100000 and (out / "ckpt.pt").exists()
+    assert not (tmp_path / "logs" / "10_kvcache_sample.txt").exists()  # the ladder stopped
 
 
 def test_no_runs_on_that_data_set(tmp_path):

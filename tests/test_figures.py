@@ -1,4 +1,4 @@
-"""The pictures drawn from a results log (the ones that train are run by hand)."""
+"""The pictures of the notes: from a results log, and (briefly trained) from the stages."""
 
 import sys
 
@@ -49,3 +49,35 @@ def test_reference_log_has_what_the_pictures_need():
     stages = {r["stage"] for r in records}
     assert {"05_feedforward", "06_block", "07_residual"} <= stages
     assert {r["dropout"] for r in records if r["stage"] == "09_dropout_scaled"} >= {0.0, 0.2}
+
+
+def test_every_picture_is_drawn(drawn, tmp_path, monkeypatch, capsys, shakespeare):
+    """A smoke test of every picture, with each stage trained for a few steps only."""
+    real_train = figures.train
+
+    def quick(stage_name, *overrides):
+        few = [] if stage_name.startswith("00") else ["--max_iters=20", "--eval_interval=10"]
+        return real_train(stage_name, *overrides, *few)
+
+    monkeypatch.setattr(figures, "train", quick)
+    monkeypatch.setattr(figures, "KV_LENGTHS", [5, 10])
+    log = write_log(tmp_path / "results.jsonl", [
+        record("05_feedforward", 2.24), record("06_block", 2.35), record("07_residual", 2.04),
+        record("09_dropout_scaled", 1.51), record("09_dropout_scaled", 1.55, dropout=0.2)])
+    figures.main([f"--log={log}"])
+    assert "skipped" not in capsys.readouterr().out
+    pngs = sorted(p.name for p in drawn.glob("*.png"))
+    assert pngs == sorted(["00_counts.png", "02_position.png", "03_attention.png", "04_heads.png",
+                           "07_residual.png", "09_dropout.png", "10_kvcache.png", "ladder.png"])
+    for name in pngs:
+        raw = (drawn / name).read_bytes()
+        assert raw.startswith(b"\x89PNG") and len(raw) < 150_000, name
+
+
+def test_records_of_other_scripts_do_not_stop_the_pictures(drawn, tmp_path, capsys):
+    mine = {**record("07_residual", 1.9), "stage": "11_my_experiment"}
+    log = write_log(tmp_path / "results.jsonl", [
+        record("05_feedforward", 2.24), record("06_block", 2.35), record("07_residual", 2.04),
+        mine])
+    figures.main(["residual", "ladder", f"--log={log}"])
+    assert (drawn / "07_residual.png").exists() and (drawn / "ladder.png").exists()

@@ -1,17 +1,17 @@
 """Stage 09's training run and checkpoint; stage 10's KV cache, sampling and errors."""
 
+import io
 import json
 import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 import torch
-from torch.nn import functional as F
 
 import common
+import plumbing
 from conftest import ROOT, load_stage
 
 TINY = ["--block_size=16", "--n_embd=32", "--n_head=4", "--n_layer=2", "--batch_size=8"]
@@ -27,7 +27,7 @@ def tiny_model(vocab_size=11, seed=0):
 # ---------------------------------------------------------------- stage 09
 
 
-def test_stage_09_short_run_reaches_target(out_args, tmp_path):
+def test_stage_09_short_run_reaches_target(shakespeare, out_args, tmp_path):
     # 200 steps measured 2.3734 on a 2-core CPU; the target leaves a margin
     _, result = load_stage("09_dropout_scaled").main(
         ["--max_iters=200", "--eval_interval=100", "--device=cpu"] + out_args)
@@ -48,31 +48,154 @@ def test_lecture_preset_and_overrides_on_top():
         common.configure(vars(m), ["--preset=gpu"])
 
 
+def train09(out_dir, *args, **kwargs):
+    """A tiny stage-09 run into out_dir; returns (module, result)."""
+    m = load_stage("09_dropout_scaled")
+    _, result = m.main(TINY + ["--eval_iters=2", f"--out_dir={out_dir}", *args])
+    return m, result
+
+
 @pytest.fixture(scope="module")
-def checkpoint_dir(tmp_path_factory):
-    """A tiny stage-09 model, trained for a few steps and checkpointed."""
+def checkpoint_dir(tmp_path_factory, shakespeare):
+    """A tiny stage-09 model, trained for a few steps and checkpointed at the end (its one
+    evaluation is at step 0, and the untrained model is never written)."""
     out = tmp_path_factory.mktemp("ckpt")
-    load_stage("09_dropout_scaled").main(TINY + ["--max_iters=30", "--eval_interval=10",
-                                                 "--eval_iters=2", f"--out_dir={out}"])
+    train09(out, "--max_iters=30", "--eval_interval=100")
     return out
 
 
-def test_checkpoint_round_trip(checkpoint_dir):
+def test_checkpoint_round_trip(checkpoint_dir, shakespeare):
     checkpoint = torch.load(checkpoint_dir / "ckpt.pt", weights_only=True)
     assert checkpoint["iter"] == 30 and checkpoint["config"]["n_embd"] == 32
     assert checkpoint["data"]["data"] == "shakespeare"
-    assert checkpoint["data"]["sha256"] == common.DATASETS["shakespeare"]["sha256"]
+    assert checkpoint["data"]["sha256"] == plumbing.DATASETS["shakespeare"]["sha256"]
     assert len(checkpoint["chars"]) == 65 and checkpoint["val_loss"] < 4.0
     m = load_stage("09_dropout_scaled")
     common.configure(vars(m), TINY)
     model = m.LanguageModel(65)
     model.load_state_dict(checkpoint["model"])
-    for name, tensor in model.state_dict().items():
-        assert torch.equal(tensor, checkpoint["model"][name])
+    vocab = common.Vocab(checkpoint["chars"])
+    _, val = common.train_val_split(torch.tensor(vocab.encode(shakespeare)))
+    # the restored model scores exactly what the trained one scored when it was saved
+    assert abs(common.evaluate(model, val, m.block_size, "cpu") - checkpoint["val_loss"]) < 1e-6
     assert not [f for f in os.listdir(checkpoint_dir) if f.startswith(".tmp")]
 
 
-def test_ctrl_c_stops_cleanly_and_keeps_the_checkpoint(tmp_path):
+def test_only_a_better_model_replaces_the_checkpoint(tmp_path, shakespeare, capsys):
+    train09(tmp_path, "--max_iters=40", "--eval_interval=20")
+    first = (tmp_path / "ckpt.pt").read_bytes()
+    kept = torch.load(tmp_path / "ckpt.pt", weights_only=True)["val_loss"]
+    capsys.readouterr()
+    _, result = train09(tmp_path, "--max_iters=3")  # a quick trial: worse
+    out = capsys.readouterr().out
+    assert f"ckpt.pt holds a model with val loss {kept:.4f}: only a better one replaces it" in out
+    assert f"checkpoint: kept {tmp_path / 'ckpt.pt'}, whose val loss {kept:.4f} this model " \
+           f"does not beat" in out
+    assert result["val_loss"] > kept and (tmp_path / "ckpt.pt").read_bytes() == first
+    _, result = train09(tmp_path, "--max_iters=150", "--eval_interval=1000")  # better
+    assert f"checkpoint: wrote {tmp_path / 'ckpt.pt'} (step 150)" in capsys.readouterr().out
+    replaced = torch.load(tmp_path / "ckpt.pt", weights_only=True)
+    assert replaced["iter"] == 150 and replaced["val_loss"] == result["val_loss"] < kept
+
+
+def test_the_untrained_model_is_never_written(tmp_path, shakespeare):
+    train09(tmp_path, "--max_iters=0")
+    assert (tmp_path / "results.jsonl").exists() and not (tmp_path / "ckpt.pt").exists()
+
+
+def test_periodic_checkpoints_hold_the_model_at_that_step(tmp_path, shakespeare, monkeypatch):
+    written = []
+    real = common.write_atomic
+    monkeypatch.setattr(common, "write_atomic", lambda path, raw: written.append(raw) or
+                        real(path, raw))
+    m, result = train09(tmp_path, "--max_iters=60", "--eval_interval=20")
+    saved = [torch.load(io.BytesIO(raw), weights_only=True) for raw in written]
+    curve = {step: val for step, _, val in result["curve"]}
+    periodic = [c for c in saved if c["iter"] < 60]
+    assert periodic and all(c["iter"] in (20, 40) for c in periodic)  # never step 0
+    for c in periodic:
+        assert c["val_loss"] == curve[c["iter"]]
+    losses = [c["val_loss"] for c in saved]
+    assert losses == sorted(losses, reverse=True)  # each one beat the one before
+    for c in saved:
+        assert c["config"] == {**common.hyperparameters(vars(m)), "max_iters": 60}
+        assert c["chars"] == "".join(common.Vocab(shakespeare).chars)
+        assert c["data"] == {"data": "shakespeare", "sha256": result["data_sha256"]}
+        assert set(c["model"]) == set(m.LanguageModel(65).state_dict())
+
+
+def test_a_checkpoint_of_other_data_or_code_is_never_overwritten(tmp_path, shakespeare):
+    own = tmp_path / "mine.txt"
+    own.write_text("abcd\n" * 2000, encoding="utf-8")
+    train09(tmp_path, "--max_iters=10", "--eval_interval=100")
+    before = (tmp_path / "ckpt.pt").read_bytes()
+    with pytest.raises(SystemExit) as e:
+        train09(tmp_path, f"--data={own}", "--max_iters=10")
+    assert str(e.value) == (
+        f"error: {tmp_path / 'ckpt.pt'} holds a model of other data (shakespeare), whose val "
+        f"loss says nothing about this run's; keep it and train into another folder, e.g. "
+        f"--out_dir={tmp_path / 'mine'}")
+    assert (tmp_path / "ckpt.pt").read_bytes() == before
+    (tmp_path / "ckpt.pt").write_bytes(b"someone else's file")
+    with pytest.raises(SystemExit, match=r"ckpt.pt is not a checkpoint of this code \(.*\); "
+                                         r"move it away, or train into another folder"):
+        train09(tmp_path, "--max_iters=10")
+    assert (tmp_path / "ckpt.pt").read_bytes() == b"someone else's file"
+
+
+def test_a_checkpoint_that_cannot_be_written_does_not_stop_training(tmp_path, shakespeare,
+                                                                    monkeypatch, capsys):
+    def held_open(path, raw):  # what Windows raises while another program has the file open
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(common, "write_atomic", held_open)
+    _, result = train09(tmp_path, "--max_iters=30", "--eval_interval=10")
+    out = capsys.readouterr().out
+    assert f"warning: could not write {tmp_path / 'ckpt.pt'} (Permission denied); training " \
+           f"goes on, and the next evaluation tries again" in out
+    assert result["iters"] == 30 and "final: val loss" in out
+    assert json.loads((tmp_path / "results.jsonl").read_text(encoding="utf-8"))["iters"] == 30
+
+
+@pytest.mark.parametrize("stage", [f"0{n}" for n in range(1, 10)])
+def test_learning_rate_is_held_then_cooled_to_zero(stage, tmp_path, shakespeare, monkeypatch):
+    from conftest import STAGES
+    name = next(s for s in STAGES if s.startswith(stage))
+    lrs = []
+    step = torch.optim.AdamW.step
+    monkeypatch.setattr(torch.optim.AdamW, "step",
+                        lambda self, *a, **k: lrs.append(self.param_groups[0]["lr"]) or
+                        step(self, *a, **k))
+    tiny = TINY if stage == "09" else []
+    load_stage(name).main(tiny + ["--max_iters=10", "--eval_interval=10", "--eval_iters=1",
+                                  "--learning_rate=0.01", f"--out_dir={tmp_path}"])
+    assert len(lrs) == 10
+    assert lrs[0] == 0.01 and lrs[:9] == pytest.approx([0.01] * 9)  # held for 80% (cooldown 0.2)
+    assert lrs[9] == pytest.approx(0.005)  # then linearly down: half-way at the last step
+
+
+def test_dropout_acts_in_training_only():
+    m = load_stage("09_dropout_scaled")
+    common.configure(vars(m), TINY + ["--dropout=0.5"])
+    torch.manual_seed(0)
+    model = m.LanguageModel(11)
+    idx = torch.randint(11, (2, 16))
+    model.train()
+    assert not torch.equal(model(idx)[0], model(idx)[0])  # a different mask every time
+    model.eval()
+    assert torch.equal(model(idx)[0], model(idx)[0])
+    data = torch.randint(11, (500,))
+    model.train()
+    torch.manual_seed(1)
+    losses = m.estimate_loss(model, {"val": data}, "cpu")
+    assert model.training  # estimate_loss evaluates in eval mode, then puts training back
+    torch.manual_seed(1)
+    model.eval()
+    assert m.estimate_loss(model, {"val": data}, "cpu") == losses
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows cannot send SIGINT to a process")
+def test_ctrl_c_stops_cleanly_and_keeps_the_checkpoint(tmp_path, shakespeare):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     cmd = [sys.executable, "09_dropout_scaled.py", *TINY, "--max_iters=100000",
            "--eval_interval=5", "--eval_iters=1", f"--out_dir={tmp_path}"]
@@ -89,7 +212,8 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_checkpoint(tmp_path):
     assert "Ctrl-C: stopping after this step" in out and "final: val loss" in out
     record = json.loads((tmp_path / "results.jsonl").read_text(encoding="utf-8"))
     checkpoint = torch.load(tmp_path / "ckpt.pt", weights_only=True)
-    assert 10 <= record["iters"] < 100000 and checkpoint["iter"] == record["iters"]
+    assert 10 <= record["iters"] < 100000 and checkpoint["iter"] in (5, 10, record["iters"])
+    assert checkpoint["val_loss"] < 4.2  # trained, not the untrained model
 
 
 # ---------------------------------------------------------------- stage 10: the cache
@@ -182,12 +306,15 @@ def test_interactive_reads_prompts_until_eof(checkpoint_dir):
     proc = subprocess.run(
         [sys.executable, "10_kvcache_sample.py", f"--out_dir={checkpoint_dir}",
          "--interactive=true", "--max_new_tokens=5", "--temperature=0"],
-        cwd=ROOT, input="First\r\nBad é\nSecond\n", capture_output=True, text=True,
-        encoding="utf-8", timeout=120)
+        cwd=ROOT, input="First\r\nBad é\nSecond\n".encode("utf-8") + b"\xff\nThird\n",
+        capture_output=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    lines = proc.stdout.splitlines()
+    lines = proc.stdout.decode("utf-8").splitlines()
     assert lines[0].startswith("First") and any(line.startswith("Second") for line in lines)
-    assert "error: the prompt has characters not in the vocabulary: 'é'" in proc.stderr
+    assert any(line.startswith("Third") for line in lines)  # after a line that is not UTF-8
+    err = proc.stderr.decode("utf-8")
+    assert "error: the prompt has characters not in the vocabulary: 'é'" in err
+    assert "error: input line 4 is not UTF-8 text (byte 0: invalid start byte); skipped" in err
 
 
 def test_no_checkpoint_says_how_to_make_one(tmp_path):
@@ -202,16 +329,16 @@ def test_unknown_prompt_characters_are_named(checkpoint_dir):
         run10(checkpoint_dir, "--prompt=café 春")
 
 
-def test_negative_temperature_is_refused(checkpoint_dir):
-    with pytest.raises(SystemExit, match=r"--temperature and --top_k cannot be negative"):
-        run10(checkpoint_dir, "--temperature=-1")
-
-
-def test_contradicting_override_is_refused(checkpoint_dir):
-    with pytest.raises(SystemExit, match=r"the checkpoint's model has n_embd=32, but n_embd=64"):
-        run10(checkpoint_dir, "--n_embd=64")
-    with pytest.raises(SystemExit, match=r"the checkpoint's model has block_size=16, but block_size=256"):
-        run10(checkpoint_dir, "--preset=lecture")
+@pytest.mark.parametrize("override, message", [
+    ("--temperature=-1", r"--temperature must be a number, at least 0, got -1.0"),
+    ("--temperature=nan", r"--temperature must be a number, at least 0, got nan"),
+    ("--top_k=-1", r"--top_k must be at least 0, got -1"),
+    ("--n_embd=64", r"the checkpoint's model has n_embd=32, but n_embd=64"),
+    ("--preset=lecture", r"the checkpoint's model has block_size=16, but block_size=256"),
+])
+def test_settings_sampling_cannot_use_are_refused(checkpoint_dir, override, message):
+    with pytest.raises(SystemExit, match=message):
+        run10(checkpoint_dir, override)
 
 
 def test_checkpoint_from_other_code_is_refused(checkpoint_dir, tmp_path):
@@ -223,3 +350,68 @@ def test_checkpoint_from_other_code_is_refused(checkpoint_dir, tmp_path):
     (tmp_path / "ckpt.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(SystemExit, match=r"ckpt.pt is not a checkpoint this code can read"):
         run10(tmp_path)
+
+
+def test_a_partial_or_foreign_checkpoint_is_named(checkpoint_dir, tmp_path):
+    checkpoint = torch.load(checkpoint_dir / "ckpt.pt", weights_only=True)
+    del checkpoint["val_loss"], checkpoint["config"]["n_head"]
+    torch.save(checkpoint, tmp_path / "ckpt.pt")
+    with pytest.raises(SystemExit) as e:
+        run10(tmp_path)
+    assert str(e.value) == (f"error: {tmp_path / 'ckpt.pt'} is not a checkpoint of stage 09: "
+                            f"it has no val_loss, config/n_head")
+    torch.save({"state_dict": checkpoint["model"], "epoch": 3}, tmp_path / "ckpt.pt")  # elsewhere's
+    with pytest.raises(SystemExit, match=r"it has no model, chars, iter, val_loss, data/data, "
+                                         r"config/block_size, config/n_embd"):
+        run10(tmp_path)
+    torch.save(torch.zeros(3), tmp_path / "ckpt.pt")
+    with pytest.raises(SystemExit, match=r"is not a checkpoint of stage 09: it has no model"):
+        run10(tmp_path)
+
+
+def test_the_checkpoint_decides_the_data(checkpoint_dir, capsys):
+    with pytest.raises(SystemExit) as e:
+        run10(checkpoint_dir, "--data=songci")
+    assert str(e.value) == (
+        f"error: --data=songci, but the checkpoint in {checkpoint_dir} was trained on "
+        f"shakespeare, and the checkpoint decides. For a model of songci:\n"
+        f"  python 09_dropout_scaled.py --data=songci --out_dir={checkpoint_dir / 'songci'}\n"
+        f"  python 10_kvcache_sample.py --out_dir={checkpoint_dir / 'songci'}")
+    run10(checkpoint_dir, "--data=shakespeare", "--max_iters=9", "--dropout=0.1",
+          "--max_new_tokens=5")
+    err = capsys.readouterr().err
+    assert "note: --max_iters is a training setting; sampling ignores it (the checkpoint " \
+           "decides the model)" in err
+    assert "note: --dropout is a training setting" in err and "--data" not in err
+
+
+def test_an_empty_prompt_says_where_it_starts(checkpoint_dir, capsys):
+    run10(checkpoint_dir, "--max_new_tokens=5")
+    captured = capsys.readouterr()
+    assert "an empty prompt starts from '\\n', a newline" in captured.err
+    assert captured.out.startswith("\n") and len(captured.out) == 1 + 5 + 1
+
+
+def test_interactive_goes_on_after_a_bad_line_or_ctrl_c(checkpoint_dir, monkeypatch, capsys):
+    m = load_stage("10_kvcache_sample")
+    real = m.sample
+
+    def sample(model, vocab, text, dev, use_cache=True):
+        if text == "Stop":
+            raise KeyboardInterrupt  # Ctrl-C while this prompt is being continued
+        return real(model, vocab, text, dev, use_cache)
+
+    monkeypatch.setattr(m, "sample", sample)
+    stdin = io.TextIOWrapper(io.BytesIO(b"\xef\xbb\xbfFirst\nBad \xff byte\nStop\nLast\n"))
+    monkeypatch.setattr(sys, "stdin", stdin)
+    m.main([f"--out_dir={checkpoint_dir}", "--interactive", "--max_new_tokens=3",
+            "--temperature=0"])
+    captured = capsys.readouterr()
+    assert [line[:4] for line in captured.out.splitlines() if line[:1] in "FL"] == ["Firs", "Last"]
+    assert "error: input line 2 is not UTF-8 text (byte 4: invalid start byte); skipped" in captured.err
+    assert "Ctrl-C: sample stopped" in captured.err
+    m = load_stage("10_kvcache_sample")
+    monkeypatch.setattr(m, "sample", sample)
+    with pytest.raises(SystemExit) as e:  # without --interactive, Ctrl-C ends the program
+        m.main([f"--out_dir={checkpoint_dir}", "--prompt=Stop"])
+    assert e.value.code == 130
