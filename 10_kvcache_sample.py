@@ -37,7 +37,7 @@ n_embd = 128  # width of every character's vector
 n_head = 4  # attention heads, each of size n_embd // n_head
 n_layer = 4  # blocks stacked one on another
 dropout = 0.0  # fraction of activations zeroed in training (0.2 in the lecture preset)
-preset = "cpu"  # cpu: the values above; lecture: the lecture's model (see PRESETS)
+preset = "cpu"  # cpu: the values above; quick: about a minute; lecture: see PRESETS
 prompt = ""  # the text to continue; empty starts a new line
 max_new_tokens = 500
 temperature = 1.0  # below 1 sharper, above 1 more random; 0 always takes the likeliest
@@ -52,6 +52,7 @@ out_dir = "out"
 # ------------
 PRESETS = {
     "cpu": {},
+    "quick": dict(block_size=64, max_iters=1400),
     "lecture": dict(batch_size=64, block_size=256, learning_rate=3e-4, eval_iters=200,
                     n_embd=384, n_head=6, n_layer=6, dropout=0.2),
 }
@@ -72,15 +73,18 @@ class MultiHeadAttention(nn.Module):
         B, T, C = x.shape
         qkv = self.qkv(x).view(B, T, 3 * self.num_heads, -1).transpose(1, 2)  # (B, 3*nh, T, hs)
         q, k, v = qkv.chunk(3, dim=1)  # each (B, nh, T, hs)
-        if cache is not None:  # put the P earlier positions' keys and values in front
-            if self in cache:
-                k = torch.cat((cache[self][0], k), dim=2)  # (B, nh, P+T, hs)
-                v = torch.cat((cache[self][1], v), dim=2)  # (B, nh, P+T, hs)
-            cache[self] = (k, v)
-        P = k.size(2) - T
+        P = 0  # positions before these T whose keys and values are cached
+        if cache is not None:  # write k, v after them, in room made once for a whole window
+            P = cache.get("length", 0)
+            if self not in cache:
+                cache[self] = k.new_empty(2, B, self.num_heads, block_size, k.size(-1))
+            kv = cache[self]  # (2, B, nh, block_size, hs): keys, then values
+            kv[0, :, :, P : P + T], kv[1, :, :, P : P + T] = k, v
+            k, v = kv[:, :, :, : P + T]  # each (B, nh, P+T, hs)
         # affinities, scaled by 1/sqrt(hs) so the softmax stays soft at initialisation
         wei = q @ k.transpose(-2, -1) * k.size(-1) ** -0.5  # (B, nh, T, P+T)
-        wei = wei.masked_fill(self.tril[P : P + T, : P + T] == 0, float("-inf"))  # no peeking
+        if T > 1:  # one new query may see every key: then there is nothing to mask
+            wei = wei.masked_fill(self.tril[P : P + T, : P + T] == 0, float("-inf"))  # no peeking
         wei = F.softmax(wei, dim=-1)  # (B, nh, T, P+T)
         wei = self.dropout(wei)
         out = wei @ v  # (B, nh, T, hs)

@@ -11,8 +11,9 @@
     heads      04_heads.png      stage 04 at its defaults: its four heads on that line
     residual   07_residual.png   the 05, 06 and 07 training curves in the log
     dropout    09_dropout.png    the 09 runs with and without dropout in the log
-    kvcache    10_kvcache.png    stage 10 timed with and without the cache (random weights:
-                                 the speed does not depend on them)
+    kvcache    10_kvcache.png    stage 10: time per character with and without the cache, at
+                                 stage 09's size and the lecture's (random weights: the speed
+                                 does not depend on them); prints tokens/s for both
     ladder     ladder.png        val loss by stage and every training curve in the log
                                  (compare.py's chart, without a reference)
 
@@ -38,7 +39,7 @@ import common  # noqa: E402
 import compare  # noqa: E402
 
 FIGURES = os.path.join(ROOT, "notes", "figures")
-KV_LENGTHS = [50, 100, 200, 400, 800]  # characters generated, for the KV-cache timing
+KV_STEPS = 3  # the KV-cache timing generates this many context lengths of characters
 LINE = "My lord,"  # a line of the play, as long as the context of stages 02-08
 DPI = 80
 
@@ -199,35 +200,45 @@ def draw_dropout(log):
     save(fig, "09_dropout.png")
 
 
+def step_times(model, n, use_cache, repeats=3):
+    """Milliseconds each generated character took (median of repeats), in order."""
+    runs = []
+    for _ in range(repeats):
+        stamps = [time.perf_counter()]
+        hook = model.register_forward_hook(lambda *_: stamps.append(time.perf_counter()))
+        torch.manual_seed(1)
+        model.generate(torch.zeros((1, 1), dtype=torch.long), n, 1.0, 0, use_cache)
+        hook.remove()
+        runs.append([1000 * (b - a) for a, b in zip(stamps, stamps[1:])])
+    return [sorted(step)[len(step) // 2] for step in zip(*runs)]
+
+
 def draw_kvcache(log):
-    stage = compare.load_stage("10_kvcache_sample")
-    torch.manual_seed(stage.seed)
-    torch.set_num_threads(stage.threads)
-    model = stage.LanguageModel(65).eval()  # stage 09's default shape, random weights
-    lengths = KV_LENGTHS
-    seconds = {True: [], False: []}
-    with torch.inference_mode():
-        for n in lengths:
-            for use_cache in (True, False):
-                times = []
-                for _ in range(3):
-                    t0 = time.perf_counter()
-                    model.generate(torch.zeros((1, 1), dtype=torch.long), n, 1.0, 0, use_cache)
-                    times.append(time.perf_counter() - t0)
-                seconds[use_cache].append(sorted(times)[1])
-    fig, ax = plt.subplots(figsize=(7, 4))
-    ax.plot(lengths, seconds[False], "o-", color="tab:red", label="without the cache")
-    ax.plot(lengths, seconds[True], "o-", color="tab:blue", label="with the KV cache")
-    for n, plain, cached in zip(lengths, seconds[False], seconds[True]):
-        ax.annotate(f"{plain / cached:.1f}x", (n, plain), fontsize=8, xytext=(-10, 6),
-                    textcoords="offset points")
-    ax.set(xlabel="characters generated", ylabel="seconds (median of 3)",
-           title=f"Stage 10: generation time, model of stage 09 ({torch.get_num_threads()} "
-                 f"thread)")
-    ax.legend()
+    """Time per generated character, with and without the cache, at two model sizes."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, preset in zip(axes, ("cpu", "lecture")):
+        stage = compare.load_stage("10_kvcache_sample")
+        common.configure(vars(stage), [f"--preset={preset}"], writes_out_dir=False)
+        torch.manual_seed(stage.seed)
+        torch.set_num_threads(stage.threads)
+        model = stage.LanguageModel(65).eval()  # random weights: speed does not depend on them
+        n = int(KV_STEPS * stage.block_size)
+        ms = {c: step_times(model, n, c) for c in (True, False)}
+        positions = range(2, n + 2)  # the text's length once the character is added
+        ax.plot(positions, ms[False], color="tab:red", linewidth=0.8, label="without the cache")
+        ax.plot(positions, ms[True], color="tab:blue", linewidth=0.8, label="with the KV cache")
+        ax.set_yscale("log")
+        params = sum(p.numel() for p in model.parameters())
+        ax.set(xlabel="position of the generated character", ylabel="ms per character",
+               title=f"{'stage 09 default' if preset == 'cpu' else '--preset=lecture'}: "
+                     f"{params / 1e6:.1f}M parameters, context {stage.block_size}")
+        ax.legend(fontsize=8)
+        cached, plain = sum(ms[True]), sum(ms[False])
+        print(f"  {preset}: {n} characters, with cache {1000 * n / cached:,.0f} tokens/s, "
+              f"without {1000 * n / plain:,.0f} tokens/s, {plain / cached:.1f}x "
+              f"({torch.get_num_threads()} thread, medians of 3 per character)")
+    fig.suptitle("Stage 10: the cache fills, the window jumps ahead by half, the cache refills")
     save(fig, "10_kvcache.png")
-    print("  tokens/s at {}: with cache {:,.0f}, without {:,.0f}".format(
-        lengths[-1], lengths[-1] / seconds[True][-1], lengths[-1] / seconds[False][-1]))
 
 
 def draw_ladder(log):

@@ -60,7 +60,7 @@ def test_every_picture_is_drawn(drawn, tmp_path, monkeypatch, capsys, shakespear
         return real_train(stage_name, *overrides, *few)
 
     monkeypatch.setattr(figures, "train", quick)
-    monkeypatch.setattr(figures, "KV_LENGTHS", [5, 10])
+    monkeypatch.setattr(figures, "KV_STEPS", 0.2)  # a fifth of a context, at both sizes
     log = write_log(tmp_path / "results.jsonl", [
         record("05_feedforward", 2.24), record("06_block", 2.35), record("07_residual", 2.04),
         record("09_dropout_scaled", 1.51), record("09_dropout_scaled", 1.55, dropout=0.2)])
