@@ -16,6 +16,7 @@ import importlib.util
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -25,6 +26,7 @@ import plumbing
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REFERENCE = os.path.join(HERE, "notes", "results.jsonl")
+SEEDS = os.path.join(HERE, "notes", "seeds.jsonl")  # the reference run with other seeds
 README = os.path.join(HERE, "README.md")
 TABLE_START = "<!-- ladder table: written by python compare.py --readme -->"
 TABLE_END = "<!-- end of ladder table -->"
@@ -52,7 +54,7 @@ STAGES = [
      "checkpointed", "1.48 (on a GPU, at `--preset=lecture`)"),
 ]
 KV_CACHE_ROW = ("| `10_kvcache_sample.py` | sampling with a **key/value cache** | "
-                "`diff -u 09_dropout_scaled.py 10_kvcache_sample.py` | (samples) | "
+                "`diff -u 09_dropout_scaled.py 10_kvcache_sample.py` | (samples) | – | "
                 "see below | – |")
 NOT_SETTINGS = {"out_dir", "device", "threads"}  # where a run went, not what it trained
 LADDER = [name for name, *_ in STAGES]
@@ -122,12 +124,43 @@ def loss_text(loss):
     return "nan" if loss is None else f"{loss:.4f}"  # the log writes a NaN loss as null
 
 
+def seed_bands(records, data):
+    """The val losses of each ladder stage's runs at its defaults, any seed, by stage."""
+    found = {}
+    for r in records:
+        if (r.get("data") == data and r.get("stage") in LADDER and r.get("val_loss") is not None
+                and all(o.startswith("--seed=") for o in overrides(r))):
+            found.setdefault(r["stage"], []).append(r["val_loss"])
+    return found
+
+
+def band_text(losses):
+    """'mean ± standard deviation (seeds)', or the one loss there is."""
+    if len(losses) < 2:
+        return loss_text(losses[0])
+    return f"{statistics.mean(losses):.4f} ± {statistics.stdev(losses):.4f} ({len(losses)})"
+
+
+def verdict(record, losses):
+    """Is a run's val loss where the reference seeds say a run at defaults lands?"""
+    if any(not o.startswith("--seed=") for o in overrides(record)):
+        return "other settings"
+    if record["val_loss"] is None or len(losses) < 2:
+        return "–"
+    mean, spread = statistics.mean(losses), max(2 * statistics.stdev(losses), 0.001)
+    if abs(record["val_loss"] - mean) <= spread:
+        return "inside"  # within two standard deviations of the seeds' mean
+    return f"outside, {record['val_loss'] - mean:+.4f}"
+
+
 def fmt_seconds(seconds):
     return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
 
 
-def table(runs, reference):
-    """Rows of the comparison, one per stage in the ladder that has a run."""
+def table(runs, reference, bands=None):
+    """Rows of the comparison, one per stage in the ladder that has a run. bands holds the
+    reference run's val losses over seeds, by stage (seed_bands)."""
+    bands = bands or {}
     rows, previous = [], None
     for name, concept, _, lecture in STAGES:
         if name not in runs:
@@ -140,7 +173,9 @@ def table(runs, reference):
         rows.append({
             "stage": name[:2], "concept": concept, "val loss": loss_text(r["val_loss"]),
             "change": f"{r['val_loss'] - previous:+.4f}" if both else "",
-            "reference": loss_text(ref["val_loss"]) if ref else "–",
+            "reference": (band_text(bands[name]) if name in bands
+                          else loss_text(ref["val_loss"]) if ref else "–"),
+            "vs reference": verdict(r, bands.get(name, [])),
             "lecture": lecture.split(" ")[0], "params": f"{r['params']:,}",
             "time": fmt_seconds(r["seconds"]), "tokens/s": f"{r['tokens_per_s']:,.0f}",
             "settings": " ".join(overrides(r)) or "defaults"})
@@ -191,10 +226,12 @@ def plot(runs, reference, path, label="your run"):
     plt.close(fig)
 
 
-def readme_table(runs):
-    """The README's ladder table, from one run of every stage at its defaults."""
-    lines = ["| script | the one idea it adds | see it with | val loss | time | lecture |",
-             "| --- | --- | --- | --- | --- | --- |"]
+def readme_table(runs, bands=None):
+    """The README's ladder table, from one run of every stage at its defaults, and the
+    mean ± standard deviation over seeds where bands (seed_bands) holds more than one."""
+    bands = bands or {}
+    lines = ["| script | what it adds | see it with | val loss | over seeds: mean ± sd (seeds) "
+             "| time | lecture |", "| --- | --- | --- | --- | --- | --- | --- |"]
     previous = None
     for name, _, idea, lecture in STAGES:
         if name not in runs:
@@ -205,19 +242,20 @@ def readme_table(runs):
                      + " ".join(overrides(runs[name])) + "; the README table needs defaults")
         see = (f"`python {name}.py`" if previous is None
                else f"`diff -u {previous}.py {name}.py`")
+        seeds = band_text(bands[name]) if len(bands.get(name, [])) > 1 else "one seed so far"
         lines.append(f"| `{name}.py` | {idea} | {see} | {loss_text(runs[name]['val_loss'])} | "
-                     f"{fmt_seconds(runs[name]['seconds'])} | {lecture} |")
+                     f"{seeds} | {fmt_seconds(runs[name]['seconds'])} | {lecture} |")
         previous = name
     return "\n".join(lines + [KV_CACHE_ROW])
 
 
-def write_readme(path, runs):
+def write_readme(path, runs, bands=None):
     with open(path, encoding="utf-8") as f:
         text = f.read()
     start, end = text.find(TABLE_START), text.find(TABLE_END)
     if start < 0 or end < start:
         sys.exit(f"error: {path} has no '{TABLE_START}' ... '{TABLE_END}' markers")
-    text = text[: start + len(TABLE_START)] + "\n" + readme_table(runs) + "\n" + text[end:]
+    text = text[: start + len(TABLE_START)] + "\n" + readme_table(runs, bands) + "\n" + text[end:]
     common.write_atomic(path, text.encode("utf-8"))
 
 
@@ -279,16 +317,21 @@ def main(argv=None):
     if args.run:
         run_ladder(os.path.join(HERE, "out", "logs"))
     runs = latest(read_log(args.log), args.data)
-    reference = (latest(read_log(REFERENCE), args.data)
-                 if os.path.exists(REFERENCE) and args.data == "shakespeare" else {})
-    rows = table(runs, reference)
+    reference, bands = {}, {}
+    if os.path.exists(REFERENCE) and args.data == "shakespeare":
+        records = read_log(REFERENCE) + (read_log(SEEDS) if os.path.exists(SEEDS) else [])
+        reference, bands = latest(read_log(REFERENCE), args.data), seed_bands(records, args.data)
+    rows = table(runs, reference, bands)
     if not rows:
         sys.exit(f"error: {args.log} has runs, but none of the ladder's stages")
     print_table(rows)
     plot(runs, reference, args.png)
     print(f"chart: {args.png}")
     if args.readme:
-        write_readme(args.readme, runs)
+        records = read_log(args.log)
+        if os.path.exists(SEEDS) and os.path.samefile(args.log, REFERENCE):
+            records += read_log(SEEDS)  # the reference run's other seeds
+        write_readme(args.readme, runs, seed_bands(records, args.data))
         print(f"table rewritten in {args.readme}")
     return rows
 

@@ -29,6 +29,7 @@ def write_log(path, records):
 def reference(tmp_path, monkeypatch):
     path = write_log(tmp_path / "reference.jsonl", [record("03_self_attention", 2.3992)])
     monkeypatch.setattr(compare, "REFERENCE", str(path))
+    monkeypatch.setattr(compare, "SEEDS", str(tmp_path / "no-seeds.jsonl"))
 
 
 def test_table_and_chart(tmp_path, reference, capsys):
@@ -48,11 +49,31 @@ def test_table_and_chart(tmp_path, reference, capsys):
     assert rows[0]["params"] == "4,225" and rows[0]["tokens/s"] == "51,234"
     printed = capsys.readouterr().out.splitlines()
     assert printed[0].split() == ["stage", "concept", "val", "loss", "change", "reference",
-                                  "lecture", "params", "time", "tokens/s", "settings"]
+                                  "vs", "reference", "lecture", "params", "time", "tokens/s",
+                                  "settings"]
     assert printed[3].split()[:4] == ["03", "self-attention", "2.4000", "-0.0900"]
     assert printed[3].endswith("--max_iters=500")
     raw = png.read_bytes()
     assert raw.startswith(b"\x89PNG") and len(raw) < 200_000
+
+
+def test_your_run_beside_the_band_of_the_reference_seeds(tmp_path, monkeypatch):
+    """'Is my loss right?': inside two standard deviations of the reference seeds, or not."""
+    ref = write_log(tmp_path / "reference.jsonl", [record("03_self_attention", 2.40)])
+    seeds = write_log(tmp_path / "seeds.jsonl", [
+        record("03_self_attention", loss, seed=seed) for seed, loss in
+        ((1, 2.41), (2, 2.39), (3, 2.40), (4, 2.42))] + [
+        record("03_self_attention", 2.2, max_iters=9000)])  # other settings: not in the band
+    monkeypatch.setattr(compare, "REFERENCE", str(ref))
+    monkeypatch.setattr(compare, "SEEDS", str(seeds))
+    png = str(tmp_path / "c.png")
+    for loss, settings, verdict in ((2.405, {}, "inside"), (2.405, {"seed": 7}, "inside"),
+                                    (2.50, {}, "outside, +0.0960"),
+                                    (2.30, {"max_iters": 100}, "other settings")):
+        log = write_log(tmp_path / "results.jsonl", [record("03_self_attention", loss, **settings)])
+        (row,) = compare.main([f"--log={log}", f"--png={png}"])
+        assert row["reference"] == "2.4040 ± 0.0114 (5)"  # mean ± standard deviation (seeds)
+        assert row["vs reference"] == verdict
 
 
 def test_other_data_set(tmp_path, reference, capsys):
@@ -182,7 +203,8 @@ def test_readme_table_rewritten_between_markers(tmp_path, reference):
     rows = [line for line in text.splitlines() if line.startswith("| `")]
     assert len(rows) == 11
     assert rows[3] == ("| `03_self_attention.py` | one head of **causal self-attention** | "
-                       "`diff -u 02_position.py 03_self_attention.py` | 2.2000 | 12 s | 2.40 |")
+                       "`diff -u 02_position.py 03_self_attention.py` | 2.2000 | "
+                       "one seed so far | 12 s | 2.40 |")
 
 
 def test_readme_needs_every_stage_at_defaults(tmp_path, reference):
@@ -201,12 +223,30 @@ def test_readme_needs_every_stage_at_defaults(tmp_path, reference):
 
 def test_readme_table_comes_from_the_reference_run():
     """The README's numbers are the committed reference run's, written by compare.py."""
-    runs = compare.latest(compare.read_log(compare.REFERENCE), "shakespeare")
+    records = compare.read_log(compare.REFERENCE)
+    runs = compare.latest(records, "shakespeare")
+    bands = compare.seed_bands(records + compare.read_log(compare.SEEDS), "shakespeare")
     text = open(compare.README, encoding="utf-8").read()
     start = text.index(compare.TABLE_START) + len(compare.TABLE_START)
-    assert text[start: text.index(compare.TABLE_END)].strip() == compare.readme_table(runs)
+    assert text[start: text.index(compare.TABLE_END)].strip() == compare.readme_table(runs, bands)
 
 
 def test_stage_scripts_draw_nothing():
     for stage in STAGES:
         assert "matplotlib" not in (ROOT / f"{stage}.py").read_text(encoding="utf-8"), stage
+
+
+def test_the_reference_seeds_are_kept_and_at_defaults():
+    """At least five seeds of 01-08 (the reference run's and those in notes/seeds.jsonl),
+    each at defaults, each with its output in notes/logs/seeds/."""
+    seeds = compare.read_log(compare.SEEDS)
+    records = compare.read_log(compare.REFERENCE) + seeds
+    bands = compare.seed_bands(records, "shakespeare")
+    for name in compare.LADDER[1:9]:
+        used = sorted(r["seed"] for r in records if r["stage"] == name and
+                      all(o.startswith("--seed=") for o in compare.overrides(r)))
+        assert len(used) >= 5 and len(set(used)) == len(used), (name, used)
+        assert len(bands[name]) == len(used)
+    for r in seeds:
+        log = ROOT / "notes" / "logs" / "seeds" / f"{r['stage']}_seed{r['seed']}.txt"
+        assert f"final: val loss {r['val_loss']:.4f} (whole split)" in log.read_text(encoding="utf-8")
