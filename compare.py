@@ -191,35 +191,50 @@ def print_table(rows):
         print("  ".join(row[c].ljust(widths[c]) for c in columns).rstrip())
 
 
-def plot(runs, reference, path, label="your run"):
-    """Val loss by stage (yours, reference, lecture) and the val-loss curves, in one PNG."""
+def plot(runs, reference, path, label="your run", bands=None):
+    """Val loss by stage (yours, the reference seeds' mean ± standard deviation, the
+    lecture's) and the val-loss curves, in one PNG."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    bands = bands or {}
     names = [name for name, *_ in STAGES if name in runs]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), dpi=80)
+    colours = {name: plt.get_cmap("tab10")(i) for i, name in enumerate(LADDER)}
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5), dpi=80)
     xs = range(len(names))
     left.plot(xs, [runs[n]["val_loss"] if runs[n]["val_loss"] is not None else float("nan")
                    for n in names], "o-", color="tab:blue", label=label)
+    spread = [(x, statistics.mean(bands[n]), statistics.stdev(bands[n]))
+              for x, n in zip(xs, names) if len(bands.get(n, [])) > 1]
+    if spread:
+        x, mean, sd = zip(*spread)
+        seeds = max(len(b) for b in bands.values())
+        left.errorbar(x, mean, yerr=sd, fmt="s", color="black", markersize=4, capsize=4,
+                      label=f"reference: mean ± sd over up to {seeds} seeds")
     ref = [(x, reference[n]["val_loss"]) for x, n in zip(xs, names)
-           if n in reference and reference[n]["val_loss"] is not None]
+           if n in reference and reference[n]["val_loss"] is not None and n not in bands]
     if ref:
         left.plot(*zip(*ref), "kx", markersize=8, label="reference run")
     lectures = {name: lec for name, _, _, lec in STAGES}
-    lecture = [(x, float(lectures[n].split(" ")[0].split("–")[0])) for x, n in zip(xs, names)
+    lecture = [(x, float(lectures[n].split(" ")[0].split("–")[0]), n) for x, n in zip(xs, names)
                if lectures[n][0].isdigit() and runs[n]["data"] == "shakespeare"]
-    if lecture:
-        left.plot(*zip(*lecture), "r.", markersize=10, label="lecture")
+    same = [(x, y) for x, y, n in lecture if n != "09_dropout_scaled"]
+    if same:
+        left.plot(*zip(*same), "D", color="tab:red", markersize=5, label="lecture, same settings")
+    for x, y, n in lecture:
+        if n == "09_dropout_scaled":  # not the same model: the lecture's preset, on a GPU
+            left.plot(x, y, "D", color="tab:red", markerfacecolor="none", markersize=7,
+                      label="lecture's 1.48: its 10.8M-parameter model, on a GPU")
     left.set_xticks(list(xs), [n[:2] for n in names])
     left.set(xlabel="stage", ylabel="val loss (whole split)", title="Val loss by stage")
-    left.legend(loc="lower left", fontsize=8)
+    left.legend(loc="lower left", fontsize=9)
     for name in names:
         if runs[name].get("curve"):
             steps, _, val = zip(*runs[name]["curve"])
-            right.plot(steps, val, label=name[:2], linewidth=1)
+            right.plot(steps, val, label=name[:2], linewidth=1.5, color=colours[name])
     right.set(xlabel="step", ylabel="val loss (estimate)", title="Training curves")
-    right.legend(fontsize=8, ncol=2)
+    right.legend(fontsize=9, ncol=3, title="stage")
     fig.tight_layout()
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     fig.savefig(path)
@@ -325,7 +340,7 @@ def main(argv=None):
     if not rows:
         sys.exit(f"error: {args.log} has runs, but none of the ladder's stages")
     print_table(rows)
-    plot(runs, reference, args.png)
+    plot(runs, reference, args.png, bands=bands)
     print(f"chart: {args.png}")
     if args.readme:
         records = read_log(args.log)

@@ -17,7 +17,8 @@
     ladder     ladder.png        val loss by stage and every training curve in the log
                                  (compare.py's chart, without a reference)
 
-All of it took 42 s on a 2-core CPU; the stage scripts themselves draw nothing. The log defaults to notes/results.jsonl, the reference run the notes quote.
+All of it took 124 s on a 2-core CPU, most of it the KV-cache timing; the stage scripts
+themselves draw nothing. The log defaults to notes/results.jsonl, the reference run the notes quote.
 """
 
 import argparse
@@ -73,10 +74,11 @@ def shown(chars):
 def draw_counts(log):
     stage, model = train("00_bigram_stats")
     chars = shown(common.Vocab(common.load_text(stage.data)[0]).chars)
-    fig, ax = plt.subplots(figsize=(7.5, 7))
+    fig, ax = plt.subplots(figsize=(10.5, 9.5))
     image = ax.imshow(torch.log10(1 + model.counts).numpy(), cmap="Blues")
-    ax.set_xticks(range(len(chars)), chars, fontsize=6)
-    ax.set_yticks(range(len(chars)), chars, fontsize=6)
+    ax.set_xticks(range(len(chars)), chars, fontsize=8)
+    ax.set_yticks(range(len(chars)), chars, fontsize=8)
+    ax.tick_params(axis="x", labeltop=True)  # the labels on both sides of a 65 x 65 grid
     ax.set(xlabel="next character", ylabel="current character",
            title="Stage 00: how often each character follows each other (train split)")
     fig.colorbar(image, ax=ax, shrink=0.8, label="log10(1 + count)")
@@ -242,8 +244,14 @@ def draw_kvcache(log):
 
 
 def draw_ladder(log):
+    records = compare.read_log(log)
+    if os.path.exists(compare.SEEDS) and os.path.samefile(log, compare.REFERENCE):
+        records += compare.read_log(compare.SEEDS)  # the reference run's other seeds
     runs = compare.latest(compare.read_log(log), "shakespeare")
-    compare.plot(runs, {}, os.path.join(FIGURES, "ladder.png"), label="reference run")
+    label = ("reference run (seed 1337)" if os.path.samefile(log, compare.REFERENCE)
+             else "the log's run")
+    compare.plot(runs, {}, os.path.join(FIGURES, "ladder.png"), label=label,
+                 bands=compare.seed_bands(records, "shakespeare"))
     print(f"  wrote notes/figures/ladder.png, from {os.path.relpath(log, ROOT)}")
 
 
