@@ -10,6 +10,8 @@
                                  softmax without and with the causal mask
     heads      04_heads.png      stage 04 at its defaults: its four heads on that line
     residual   07_residual.png   the 05, 06 and 07 training curves in the log
+    stream     07_stream.png     stages 06, 07 and 08 at their defaults: the residual stream's
+                                 standard deviation after each block, untrained and trained
     dropout    09_dropout.png    the 09 runs with and without dropout in the log
     kvcache    10_kvcache.png    stage 10: time per character with and without the cache, at
                                  stage 09's size and the lecture's (random weights: the speed
@@ -152,6 +154,46 @@ def draw_heads(log):
     save(fig, "04_heads.png")
 
 
+def stream_stds(model, idx):
+    """The standard deviation of the residual stream: after the embeddings, then after
+    each block (what the next block, or lm_head, receives)."""
+    seen = []
+    hooks = [model.blocks.register_forward_pre_hook(lambda m, args: seen.append(args[0]))]
+    hooks += [b.register_forward_hook(lambda m, args, out: seen.append(out))
+              for b in model.blocks]
+    with torch.no_grad():
+        model(idx)
+    for hook in hooks:
+        hook.remove()
+    return [x.std().item() for x in seen]
+
+
+def draw_stream(log):
+    """06, 07, 08: the residual stream's size through the blocks, untrained and trained."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    for name, colour in (("06_block", "tab:red"), ("07_residual", "tab:green"),
+                         ("08_layernorm", "tab:blue")):
+        stage = compare.load_stage(name)
+        torch.manual_seed(stage.seed)
+        untrained = stage.LanguageModel(65).eval()
+        text = common.load_text(stage.data)[0]
+        _, val = common.train_val_split(torch.tensor(common.Vocab(text).encode(text)))
+        idx = val[: 64 * stage.block_size].view(64, stage.block_size)  # 64 windows of val
+        trained = train(name)[1]
+        layers = range(stage.n_layer + 1)
+        for model, style, when in ((untrained, "o--", "at initialisation"),
+                                   (trained, "o-", "trained")):
+            stds = stream_stds(model, idx)
+            ax.plot(layers, stds, style, color=colour, label=f"{name[:2]} {when}")
+            print(f"  {name} {when}: std " + " -> ".join(f"{v:.3f}" for v in stds))
+    ax.set_yscale("log")
+    ax.set_xticks(list(layers), ["embeddings"] + [f"after block {i}" for i in layers[1:]])
+    ax.set(ylabel="standard deviation of x (64 val windows)",
+           title="x through the blocks: untrained, 06 shrinks it; 07 and 08 carry it")
+    ax.legend(fontsize=8, ncol=3)
+    save(fig, "07_stream.png")
+
+
 def runs_in(log, keep):
     """The latest Shakespeare record of each ladder stage in the log that keep() accepts."""
     records = [r for r in compare.read_log(log) if r.get("data") == "shakespeare"
@@ -257,7 +299,7 @@ def draw_ladder(log):
 
 DRAW = {"counts": draw_counts, "position": draw_position, "attention": draw_attention,
         "heads": draw_heads, "residual": draw_residual, "dropout": draw_dropout,
-        "kvcache": draw_kvcache, "ladder": draw_ladder}
+        "kvcache": draw_kvcache, "ladder": draw_ladder, "stream": draw_stream}
 
 
 def main(argv=None):
