@@ -16,6 +16,7 @@
     kvcache    10_kvcache.png    stage 10: time per character with and without the cache, at
                                  stage 09's size and the lecture's (random weights: the speed
                                  does not depend on them); prints tokens/s for both
+    architecture  architecture.png  the model of stages 08-10 as a data flow with shapes
     ladder     ladder.png        val loss by stage and every training curve in the log
                                  (compare.py's chart, without a reference)
 
@@ -194,6 +195,49 @@ def draw_stream(log):
     save(fig, "07_stream.png")
 
 
+def draw_architecture(log):
+    """The model of stages 08-10 as a data flow with shapes, and where each part came in."""
+    fig, ax = plt.subplots(figsize=(8.5, 10))
+    ax.set(xlim=(0, 10), ylim=(0, 20))
+    ax.axis("off")
+    boxes = [  # (y, text, the stage that brings it, colour)
+        (19.0, "idx: character ids  (B, T)", "", "white"),
+        (17.5, "token embedding  vocab_size → C      +      position embedding  T → C",
+         "01, 02", "#dbe9f6"),
+        (16.0, "x: the residual stream  (B, T, C)", "", "white"),
+        (14.5, "LayerNorm", "08", "#f2f2f2"),
+        (13.0, "causal self-attention, nh heads side by side\n"
+               "q, k, v: (B, nh, T, hs), hs = C / nh;  softmax(q kᵀ / √hs, masked) v", "03, 04",
+         "#fde2c8"),
+        (11.5, "projection  C → C,   then  x = x + (…)", "07", "#fde2c8"),
+        (10.0, "LayerNorm", "08", "#f2f2f2"),
+        (8.5, "feed-forward  C → 4C → ReLU → C,   then  x = x + (…)", "05, 07", "#d9f0d3"),
+        (6.5, "final LayerNorm", "08", "#f2f2f2"),
+        (5.0, "lm_head  C → vocab_size", "01, 02", "#dbe9f6"),
+        (3.5, "logits  (B, T, vocab_size)", "", "white"),
+        (2.0, "softmax → next-character probabilities;  cross-entropy with the targets", "01",
+         "white"),
+    ]
+    for y, text, stage, colour in boxes:
+        ax.text(5, y, text, ha="center", va="center", fontsize=9,
+                bbox=dict(boxstyle="round,pad=0.4", facecolor=colour, edgecolor="grey"))
+        if stage:
+            ax.text(9.9, y, f"stage {stage}", ha="right", va="center", fontsize=8, color="grey")
+    for (y0, *_), (y1, *_) in zip(boxes, boxes[1:]):
+        ax.annotate("", (5, y1 + 0.55), (5, y0 - 0.55), arrowprops=dict(arrowstyle="->"))
+    ax.add_patch(plt.Rectangle((0.3, 7.6), 8.4, 7.6, fill=False, linestyle="--", color="grey"))
+    ax.text(0.45, 14.95, "Block × n_layer (06)", fontsize=9, color="grey")
+    ax.annotate("", (0.9, 11.5), (0.9, 16.0), arrowprops=dict(arrowstyle="->", color="tab:red",
+                connectionstyle="arc3,rad=0.3"))
+    ax.annotate("", (0.9, 8.5), (0.9, 11.3), arrowprops=dict(arrowstyle="->", color="tab:red",
+                connectionstyle="arc3,rad=0.3"))
+    ax.text(0.35, 9.9, "residual\n(07)", fontsize=8, color="tab:red", ha="left")
+    ax.set_title("The model of stages 08-10: the data flow, with shapes\n"
+                 "(B batch, T context, C = n_embd, nh heads of size hs; "
+                 "stage 09 adds dropout after the softmax and each branch)", fontsize=10)
+    save(fig, "architecture.png")
+
+
 def runs_in(log, keep):
     """The latest Shakespeare record of each ladder stage in the log that keep() accepts."""
     records = [r for r in compare.read_log(log) if r.get("data") == "shakespeare"
@@ -299,7 +343,8 @@ def draw_ladder(log):
 
 DRAW = {"counts": draw_counts, "position": draw_position, "attention": draw_attention,
         "heads": draw_heads, "residual": draw_residual, "dropout": draw_dropout,
-        "kvcache": draw_kvcache, "ladder": draw_ladder, "stream": draw_stream}
+        "kvcache": draw_kvcache, "ladder": draw_ladder, "stream": draw_stream,
+        "architecture": draw_architecture}
 
 
 def main(argv=None):
