@@ -19,8 +19,9 @@ Three things make the bigger model practical. The heads are computed together, a
 more batch dimension (one Linear makes every head's q, k and v): the same arithmetic
 as stage 08 in fewer, larger operations, which is what makes sampling one character at
 a time fast (stage 10). Two CPU threads. And a checkpoint, out_dir/ckpt.pt, written
-at an evaluation or at the end whenever the model beats the one already there (so a
-short trial never replaces a good model, and the untrained model is never written).
+at an evaluation or at the end whenever the model beats the one already there on the
+whole val split (so a short trial never replaces a good model, and the untrained model
+is never written).
 """
 
 import io
@@ -181,10 +182,12 @@ def kept_val_loss(info):
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
         kept, kept_data = float(checkpoint["val_loss"]), checkpoint["data"]
+        kept_sha, _ = kept_data["sha256"], (checkpoint["model"], checkpoint["chars"],
+                                            checkpoint["config"]["n_head"])
     except Exception as e:
         sys.exit(f"error: {path} is not a checkpoint of this code ({e!r}); move it away, "
                  f"or train into another folder with --out_dir=")
-    if kept_data["sha256"] != info["sha256"]:
+    if kept_sha != info["sha256"]:
         other = os.path.join(out_dir, os.path.splitext(os.path.basename(data))[0])
         sys.exit(f"error: {path} holds a model of other data ({kept_data['data']}), whose "
                  f"val loss says nothing about this run's; keep it and train into another "
@@ -207,8 +210,8 @@ def save_checkpoint(model, vocab, info, it, val_loss, best):
     try:
         common.write_atomic(path, buffer.getvalue())
     except OSError as e:  # on Windows, while another program has the file open
-        print(f"warning: could not write {path} ({e.strerror or e}); training goes on, "
-              f"and the next evaluation tries again", flush=True)
+        print(f"warning: could not write {path} ({e.strerror or e}); is another program "
+              f"holding it open? Training goes on if it was under way", flush=True)
         return best
     return val_loss
 
@@ -243,7 +246,9 @@ def main(argv=None):
                 print(f"step {it}: train loss {losses['train']:.4f}, "
                       f"val loss {losses['val']:.4f}"
                       + common.progress(it, max_iters, t0, batch_size * block_size))
-                best = save_checkpoint(model, vocab, info, it, losses["val"], best)
+                if it and losses["val"] < best:  # worth saving? decide on the whole split
+                    val_now = common.evaluate(model, val_data, block_size, dev)
+                    best = save_checkpoint(model, vocab, info, it, val_now, best)
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate * min(1.0, (1 - it / max_iters) / cooldown)
             xb, yb = common.get_batch(train_data, block_size, batch_size, dev)
@@ -267,7 +272,7 @@ def main(argv=None):
     common.log_result(out_dir, result)
     if save_checkpoint(model, vocab, info, iters, val_loss, best) == val_loss:
         print(f"checkpoint: wrote {os.path.join(out_dir, 'ckpt.pt')} (step {iters})")
-    elif best < float("inf"):
+    elif iters and not val_loss < best:
         print(f"checkpoint: kept {os.path.join(out_dir, 'ckpt.pt')}, whose val loss "
               f"{best:.4f} this model does not beat")
 

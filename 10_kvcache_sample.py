@@ -198,12 +198,17 @@ def load_checkpoint(path, given):
     if missing:
         sys.exit(f"error: {path} is not a checkpoint of stage 09: it has no "
                  + ", ".join(missing))
+    from_preset = PRESETS.get(given.get("preset"), {})
     for name in ("block_size", "n_embd", "n_head", "n_layer"):
         trained = checkpoint["config"][name]
         if name in given and given[name] != trained:
+            why = f" (by --preset={given['preset']})" if name in from_preset else ""
             sys.exit(f"error: the checkpoint's model has {name}={trained}, "
-                     f"but {name}={given[name]} was asked for")
+                     f"but {name}={given[name]} was asked for{why}")
         globals()[name] = trained
+    if block_size < 2:
+        sys.exit(f"error: the checkpoint's model has block_size={block_size}; sampling past "
+                 f"the context needs at least 2")
     return checkpoint
 
 
@@ -250,7 +255,7 @@ def stdin_lines():
 
 
 def main(argv=None):
-    given = common.configure(globals(), argv, writes_out_dir=False)
+    given = common.configure(globals(), argv, trains=False)
     torch.set_num_threads(threads)
     dev = common.pick_device(device)
     checkpoint = load_checkpoint(os.path.join(out_dir, "ckpt.pt"), given)

@@ -93,7 +93,9 @@ def latest(records, data):
     """The last record of each stage trained on data, keyed by stage."""
     found = {r["stage"]: r for r in records if r.get("data") == data and r.get("stage") in LADDER}
     if not found:
-        have = sorted({str(r.get("data")) for r in records})
+        have = sorted({str(r.get("data")) for r in records if r.get("stage") in LADDER})
+        if not have:
+            sys.exit("error: the log has no runs of the ladder's stages (00-09)")
         sys.exit(f"error: no runs on --data={data} in the log; it has runs on: "
                  + ", ".join(have))
     return found
@@ -121,7 +123,7 @@ def overrides(record):
 
 
 def loss_text(loss):
-    return "nan" if loss is None else f"{loss:.4f}"  # the log writes a NaN loss as null
+    return "not finite" if loss is None else f"{loss:.4f}"  # the log writes NaN, inf as null
 
 
 def seed_bands(records, data):
@@ -213,7 +215,8 @@ def plot(runs, reference, path, label="your run", bands=None):
         left.errorbar(x, mean, yerr=sd, fmt="s", color="black", markersize=4, capsize=4,
                       label=f"reference: mean ± sd over up to {seeds} seeds")
     ref = [(x, reference[n]["val_loss"]) for x, n in zip(xs, names)
-           if n in reference and reference[n]["val_loss"] is not None and n not in bands]
+           if n in reference and reference[n]["val_loss"] is not None
+           and len(bands.get(n, [])) < 2]  # one seed: a cross, not a bar
     if ref:
         left.plot(*zip(*ref), "kx", markersize=8, label="reference run")
     lectures = {name: lec for name, _, _, lec in STAGES}
@@ -277,8 +280,10 @@ def write_readme(path, runs, bands=None):
 def run_ladder(log_dir, commands=LADDER_COMMANDS):
     """Run every stage at its defaults, saving each one's output in log_dir.
 
-    Ctrl-C goes to the stage that is running, once: it stops training after the current
-    step and still evaluates, logs and checkpoints. The ladder then stops, exit 130."""
+    Ctrl-C goes to the stage that is running, once: during training, the stage stops after
+    the current step and still evaluates, logs and checkpoints (later, during its final
+    evaluation, it stops at once and its periodic checkpoint stays). The ladder then stops,
+    exit 130."""
     os.makedirs(log_dir, exist_ok=True)
     t0 = time.time()
     for command in commands:
@@ -337,14 +342,13 @@ def main(argv=None):
         records = read_log(REFERENCE) + (read_log(SEEDS) if os.path.exists(SEEDS) else [])
         reference, bands = latest(read_log(REFERENCE), args.data), seed_bands(records, args.data)
     rows = table(runs, reference, bands)
-    if not rows:
-        sys.exit(f"error: {args.log} has runs, but none of the ladder's stages")
     print_table(rows)
     plot(runs, reference, args.png, bands=bands)
     print(f"chart: {args.png}")
     if args.readme:
         records = read_log(args.log)
-        if os.path.exists(SEEDS) and os.path.samefile(args.log, REFERENCE):
+        if os.path.exists(SEEDS) and os.path.exists(REFERENCE) and os.path.samefile(
+                args.log, REFERENCE):
             records += read_log(SEEDS)  # the reference run's other seeds
         write_readme(args.readme, runs, seed_bands(records, args.data))
         print(f"table rewritten in {args.readme}")

@@ -222,7 +222,7 @@ CONSTRAINTS = {
 }
 
 
-def check_settings(scope):
+def check_settings(scope, trains=True):
     """Stop with a message, not a traceback, on a setting no run can use."""
     for name, (test, what, *hint) in CONSTRAINTS.items():
         if name in scope and not test(scope[name]):
@@ -230,7 +230,7 @@ def check_settings(scope):
             shown = repr(value) if isinstance(value, str) else value
             sys.exit(f"error: --{name} must be {what}, got {shown}"
                      + "".join(f" ({h})" for h in hint))
-    if "n_head" in scope and "n_embd" in scope and scope["n_embd"] % scope["n_head"]:
+    if trains and "n_head" in scope and "n_embd" in scope and scope["n_embd"] % scope["n_head"]:
         sys.exit(f"error: --n_embd={scope['n_embd']} is not divisible by "
                  f"--n_head={scope['n_head']}; each head gets n_embd // n_head channels")
 
@@ -259,13 +259,14 @@ def parse_value(name, text, default):
         sys.exit(f"error: --{name}={text}: expected {kind.__name__} (e.g. --{name}={default})")
 
 
-def configure(scope, argv=None, writes_out_dir=True):
+def configure(scope, argv=None, trains=True):
     """Apply --name=value overrides to a stage's hyperparameter globals.
 
     --preset=NAME, where the stage has PRESETS, applies that block of values first;
     any other override given with it wins over the preset. Every setting is then
-    checked against CONSTRAINTS, and out_dir for writing if the stage writes there.
-    Returns what was set.
+    checked against CONSTRAINTS. A script that trains (trains=True) also has its model's
+    shape checked and out_dir checked for writing; a script that samples from a checkpoint
+    leaves both to the checkpoint. Returns what was set.
     """
     argv = sys.argv[1:] if argv is None else argv
     known = hyperparameters(scope)
@@ -291,8 +292,8 @@ def configure(scope, argv=None, writes_out_dir=True):
                 sys.exit(f"error: --preset={text}: expected one of {', '.join(presets)}")
             scope.update(presets[text])
             given.update(presets[text])
-    check_settings(scope)
-    if writes_out_dir and "out_dir" in scope:
+    check_settings(scope, trains)
+    if trains and "out_dir" in scope:
         check_out_dir(scope["out_dir"])
     return given
 
@@ -330,7 +331,7 @@ def now(device="cpu"):
     """Seconds on a fine clock (time.time() ticks coarsely on Windows), read once the GPU
     has finished the work queued so far."""
     if device.startswith("cuda"):
-        torch.cuda.synchronize()
+        torch.cuda.synchronize(device)
     elif device.startswith("mps"):
         torch.mps.synchronize()
     return time.perf_counter()
@@ -362,8 +363,10 @@ def log_result(out_dir, record):
     os.makedirs(out_dir, exist_ok=True)
     record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), **record}
     line = json.dumps(json_safe(record), ensure_ascii=False, allow_nan=False) + "\n"
-    with open(os.path.join(out_dir, "results.jsonl"), "a", encoding="utf-8") as f:
-        f.write(line)  # one write of one whole line, so two runs at once do not interleave
+    with open(os.path.join(out_dir, "results.jsonl"), "a+b") as f:
+        if f.seek(0, os.SEEK_END) and (f.seek(-1, os.SEEK_END), f.read(1))[1] != b"\n":
+            line = "\n" + line  # a run that crashed mid-line: start a line of our own
+        f.write(line.encode("utf-8"))  # one write of one line: two runs at once don't mix
 
 
 class CtrlC:

@@ -306,7 +306,7 @@ def draw_kvcache(log):
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for ax, preset in zip(axes, ("cpu", "lecture")):
         stage = compare.load_stage("10_kvcache_sample")
-        common.configure(vars(stage), [f"--preset={preset}"], writes_out_dir=False)
+        common.configure(vars(stage), [f"--preset={preset}"], trains=False)
         torch.manual_seed(stage.seed)
         torch.set_num_threads(stage.threads)
         model = stage.LanguageModel(65).eval()  # random weights: speed does not depend on them
@@ -331,11 +331,11 @@ def draw_kvcache(log):
 
 def draw_ladder(log):
     records = compare.read_log(log)
-    if os.path.exists(compare.SEEDS) and os.path.samefile(log, compare.REFERENCE):
+    reference = os.path.exists(compare.REFERENCE) and os.path.samefile(log, compare.REFERENCE)
+    if os.path.exists(compare.SEEDS) and reference:
         records += compare.read_log(compare.SEEDS)  # the reference run's other seeds
     runs = compare.latest(compare.read_log(log), "shakespeare")
-    label = ("reference run (seed 1337)" if os.path.samefile(log, compare.REFERENCE)
-             else "the log's run")
+    label = "reference run (seed 1337)" if reference else "the log's run"
     compare.plot(runs, {}, os.path.join(FIGURES, "ladder.png"), label=label,
                  bands=compare.seed_bands(records, "shakespeare"))
     print(f"  wrote notes/figures/ladder.png, from {os.path.relpath(log, ROOT)}")

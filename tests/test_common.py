@@ -164,7 +164,7 @@ def test_the_table_of_constraints_refuses(setting, override, message):
                 "data": "shakespeare"}
     g = {"__doc__": "", setting: defaults[setting]}
     with pytest.raises(SystemExit) as e:
-        common.configure(g, [override], writes_out_dir=False)
+        common.configure(g, [override], trains=False)
     assert str(e.value).startswith(message)
 
 
@@ -473,6 +473,15 @@ def test_write_atomic_keeps_the_usual_mode_and_syncs(tmp_path, monkeypatch):
     finally:
         os.umask(umask)
     assert len(synced) == 2  # flushed to disk before each rename
+
+
+def test_a_line_cut_short_by_a_crash_does_not_swallow_the_next_record(tmp_path):
+    common.log_result(tmp_path, {"stage": "a"})
+    with open(tmp_path / "results.jsonl", "a", encoding="utf-8") as f:
+        f.write('{"stage": "02_posi')  # a run killed mid-write
+    common.log_result(tmp_path, {"stage": "b", "text": "春江"})
+    lines = (tmp_path / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    assert lines[1] == '{"stage": "02_posi' and json.loads(lines[2])["stage"] == "b"
 
 
 def test_results_log_never_writes_nan(tmp_path):

@@ -102,9 +102,8 @@ def test_missing_empty_or_broken_log(tmp_path, content, message):
 def test_a_broken_line_is_skipped_with_a_warning(tmp_path, reference, capsys):
     good = json.dumps(record("00_bigram_stats", 2.48))
     log = tmp_path / "results.jsonl"
-    log.write_bytes((good + "\n" + good[:40] + "\n42\n\xff\xfe garbage\n"
-                     + json.dumps(record("01_bigram_torch", 2.49)) + "\n").encode("utf-8",
-                                                                            "surrogateescape"))
+    log.write_bytes((good + "\n" + good[:40] + "\n42\n").encode("utf-8") + b"\xff\xfe garbage\n"
+                    + (json.dumps(record("01_bigram_torch", 2.49)) + "\n").encode("utf-8"))
     rows = compare.main([f"--log={log}", f"--png={tmp_path / 'c.png'}"])
     assert [row["stage"] for row in rows] == ["00", "01"]
     err = capsys.readouterr().err
@@ -120,7 +119,14 @@ def test_a_run_whose_loss_was_nan(tmp_path, reference):
     common.log_result(str(tmp_path), record("03_self_attention", 2.40))
     rows = compare.main([f"--log={log}", f"--png={tmp_path / 'c.png'}"])
     assert [(row["val loss"], row["change"]) for row in rows] == [
-        ("2.4800", ""), ("nan", ""), ("2.4000", "")]
+        ("2.4800", ""), ("not finite", ""), ("2.4000", "")]
+
+
+def test_a_log_of_other_scripts_only(tmp_path, reference):
+    log = write_log(tmp_path / "results.jsonl", [{**record("00_bigram_stats", 1.0), "stage": "11_mine"}])
+    with pytest.raises(SystemExit) as e:
+        compare.main([f"--log={log}", f"--png={tmp_path / 'c.png'}"])
+    assert str(e.value) == "error: the log has no runs of the ladder's stages (00-09)"
 
 
 def test_records_of_other_scripts_are_left_out(tmp_path, reference):

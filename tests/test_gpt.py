@@ -114,11 +114,13 @@ def test_periodic_checkpoints_hold_the_model_at_that_step(tmp_path, shakespeare,
                         real(path, raw))
     m, result = train09(tmp_path, "--max_iters=60", "--eval_interval=20")
     saved = [torch.load(io.BytesIO(raw), weights_only=True) for raw in written]
-    curve = {step: val for step, _, val in result["curve"]}
     periodic = [c for c in saved if c["iter"] < 60]
     assert periodic and all(c["iter"] in (20, 40) for c in periodic)  # never step 0
-    for c in periodic:
-        assert c["val_loss"] == curve[c["iter"]]
+    _, val = common.train_val_split(torch.tensor(common.Vocab(shakespeare).encode(shakespeare)))
+    for c in saved:  # each one's val loss is its model's whole-split loss, not an estimate
+        model = m.LanguageModel(65)
+        model.load_state_dict(c["model"])
+        assert abs(common.evaluate(model, val, m.block_size, "cpu") - c["val_loss"]) < 1e-6
     losses = [c["val_loss"] for c in saved]
     assert losses == sorted(losses, reverse=True)  # each one beat the one before
     for c in saved:
@@ -155,8 +157,9 @@ def test_a_checkpoint_that_cannot_be_written_does_not_stop_training(tmp_path, sh
     monkeypatch.setattr(common, "write_atomic", held_open)
     _, result = train09(tmp_path, "--max_iters=30", "--eval_interval=10")
     out = capsys.readouterr().out
-    assert f"warning: could not write {tmp_path / 'ckpt.pt'} (Permission denied); training " \
-           f"goes on, and the next evaluation tries again" in out
+    assert f"warning: could not write {tmp_path / 'ckpt.pt'} (Permission denied); is another " \
+           f"program holding it open? Training goes on if it was under way" in out
+    assert "checkpoint: kept" not in out and "checkpoint: wrote" not in out
     assert result["iters"] == 30 and "final: val loss" in out
     assert json.loads((tmp_path / "results.jsonl").read_text(encoding="utf-8"))["iters"] == 30
 
@@ -338,7 +341,9 @@ def test_unknown_prompt_characters_are_named(checkpoint_dir):
     ("--temperature=nan", r"--temperature must be a number, at least 0, got nan"),
     ("--top_k=-1", r"--top_k must be at least 0, got -1"),
     ("--n_embd=64", r"the checkpoint's model has n_embd=32, but n_embd=64"),
-    ("--preset=lecture", r"the checkpoint's model has block_size=16, but block_size=256"),
+    ("--preset=lecture", r"the checkpoint's model has block_size=16, but block_size=256 was "
+                         r"asked for \(by --preset=lecture\)"),
+    ("--n_head=3", r"the checkpoint's model has n_head=4, but n_head=3 was asked for$"),
 ])
 def test_settings_sampling_cannot_use_are_refused(checkpoint_dir, override, message):
     with pytest.raises(SystemExit, match=message):
@@ -419,3 +424,12 @@ def test_interactive_goes_on_after_a_bad_line_or_ctrl_c(checkpoint_dir, monkeypa
     with pytest.raises(SystemExit) as e:  # without --interactive, Ctrl-C ends the program
         m.main([f"--out_dir={checkpoint_dir}", "--prompt=Stop"])
     assert e.value.code == 130
+
+
+def test_a_checkpoint_with_a_context_of_one_is_refused(checkpoint_dir, tmp_path):
+    checkpoint = torch.load(checkpoint_dir / "ckpt.pt", weights_only=True)
+    checkpoint["config"]["block_size"] = 1
+    torch.save(checkpoint, tmp_path / "ckpt.pt")
+    with pytest.raises(SystemExit, match=r"the checkpoint's model has block_size=1; sampling "
+                                         r"past the context needs at least 2"):
+        run10(tmp_path)

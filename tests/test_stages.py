@@ -177,7 +177,7 @@ def test_generate_reads_the_last_block_size_characters(name):
         assert torch.equal(out[:, t], (window.sum(dim=1) * 7 + 3) % 11), t
 
 
-@pytest.mark.parametrize("name", [s for s in STAGES if s >= "04"])
+@pytest.mark.parametrize("name", [s for s in STAGES if "04" <= s < "10"])  # 10: the checkpoint
 def test_heads_that_do_not_divide_the_width_are_refused(name):
     with pytest.raises(SystemExit) as e:
         load_stage(name).main(["--n_embd=30", "--n_head=4"])
