@@ -182,12 +182,12 @@ def kept_val_loss(info):
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
         kept, kept_data = float(checkpoint["val_loss"]), checkpoint["data"]
-        kept_sha, _ = kept_data["sha256"], (checkpoint["model"], checkpoint["chars"],
-                                            checkpoint["config"]["n_head"])
+        if not {"model", "chars", "config"} <= checkpoint.keys() or "sha256" not in kept_data:
+            raise KeyError("model, chars, config or data['sha256']")
     except Exception as e:
         sys.exit(f"error: {path} is not a checkpoint of this code ({e!r}); move it away, "
                  f"or train into another folder with --out_dir=")
-    if kept_sha != info["sha256"]:
+    if kept_data["sha256"] != info["sha256"]:
         other = os.path.join(out_dir, os.path.splitext(os.path.basename(data))[0])
         sys.exit(f"error: {path} holds a model of other data ({kept_data['data']}), whose "
                  f"val loss says nothing about this run's; keep it and train into another "

@@ -364,8 +364,10 @@ def log_result(out_dir, record):
     record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), **record}
     line = json.dumps(json_safe(record), ensure_ascii=False, allow_nan=False) + "\n"
     with open(os.path.join(out_dir, "results.jsonl"), "a+b") as f:
-        if f.seek(0, os.SEEK_END) and (f.seek(-1, os.SEEK_END), f.read(1))[1] != b"\n":
-            line = "\n" + line  # a run that crashed mid-line: start a line of our own
+        if f.seek(0, os.SEEK_END) > 0:
+            f.seek(-1, os.SEEK_END)
+            if f.read(1) != b"\n":  # a run crashed mid-line: start a line of our own
+                line = "\n" + line
         f.write(line.encode("utf-8"))  # one write of one line: two runs at once don't mix
 
 
