@@ -20,7 +20,7 @@
     ladder     ladder.png        val loss by stage and every training curve in the log
                                  (compare.py's chart, without a reference)
 
-All of it took 124 s on a 2-core CPU, most of it the KV-cache timing; the stage scripts
+All of it took 180 s on a 2-core CPU (notes/logs/figures.txt); the stage scripts
 themselves draw nothing. The log defaults to notes/results.jsonl, the reference run the notes quote.
 """
 
