@@ -45,7 +45,7 @@ STAGES = [
     ("05_feedforward", "feed-forward", "a per-position **feed-forward** layer", "2.24"),
     ("06_block", "blocks",
      "attention + feed-forward as a **Block**, stacked 3 times (no residuals yet: it "
-     "trains worse)", "–"),
+     "trains no better)", "–"),
     ("07_residual", "residuals",
      "**residual connections** (with the projections and the 4x feed-forward)", "2.08"),
     ("08_layernorm", "layernorm", "pre-norm **LayerNorm**", "2.06"),

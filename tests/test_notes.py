@@ -113,6 +113,17 @@ def test_results_table_is_the_reference_run(stage):
     assert cells[4] == f"{record['tokens_per_s']:,.0f}"
 
 
+@pytest.mark.parametrize("stage", [s for s in STAGES if s[:2] <= "08"])
+def test_results_quote_the_spread_over_seeds(stage):
+    """Measured results of notes 00-08 quote the stage's mean ± sd over seeds, as the
+    reference run and notes/seeds.jsonl give it, and so does notes/logs/seeds/bands.txt."""
+    records = compare.read_log(compare.REFERENCE) + compare.read_log(compare.SEEDS)
+    band = compare.band_text(compare.seed_bands(records, "shakespeare")[stage])
+    assert band in section(note(stage), "## Measured results"), f"quote {band}"
+    bands_log = (NOTES / "logs" / "seeds" / "bands.txt").read_text(encoding="utf-8")
+    assert band in bands_log, f"{band} not in bands.txt: python notes/logs/seeds/bands.py"
+
+
 @pytest.mark.parametrize("stage", STAGES)
 def test_quoted_output_comes_from_the_reference_logs(stage):
     """Sample text and output lines under Measured results are in that run's output."""
