@@ -17,12 +17,17 @@ import common
 # hyperparameters
 block_size = 8  # maximum context length of a prediction
 smoothing = 1.0  # added to every count, so unseen pairs keep some probability
+preset = "default"  # default: the values above; songci: for the Song ci data, see PRESETS
 device = "auto"  # auto, cpu, cuda or mps
 threads = 1  # CPU threads; one is fastest for models this small
 seed = 1337
 data = "shakespeare"  # shakespeare, songci, or the path of a UTF-8 text file
 out_dir = "out"
 # ------------
+PRESETS = {
+    "default": {},
+    "songci": dict(data="songci", smoothing=0.03),
+}
 
 
 class LanguageModel(nn.Module):

@@ -22,12 +22,18 @@ eval_interval = 300
 learning_rate = 1e-2
 cooldown = 0.2  # the learning rate decays linearly to zero over this last fraction of iters
 eval_iters = 20  # batches per progress estimate; the final loss uses the whole split
+preset = "default"  # default: the values above; songci: for the Song ci data, see PRESETS
 device = "auto"  # auto, cpu, cuda or mps
 threads = 1  # CPU threads; one is fastest for models this small
 seed = 1337
 data = "shakespeare"  # shakespeare, songci, or the path of a UTF-8 text file
 out_dir = "out"
 # ------------
+PRESETS = {
+    "default": {},
+    "songci": dict(data="songci", batch_size=256, max_iters=600, learning_rate=0.1,
+                   threads=2),
+}
 
 
 @torch.no_grad()

@@ -25,12 +25,17 @@ eval_iters = 20  # batches per progress estimate; the final loss uses the whole 
 n_embd = 32  # width of every character's vector
 n_head = 4  # attention heads, each of size n_embd // n_head
 n_layer = 3  # blocks stacked one on another
+preset = "default"  # default: the values above; songci: for the Song ci data, see PRESETS
 device = "auto"  # auto, cpu, cuda or mps
 threads = 1  # CPU threads; one is fastest for models this small
 seed = 1337
 data = "shakespeare"  # shakespeare, songci, or the path of a UTF-8 text file
 out_dir = "out"
 # ------------
+PRESETS = {
+    "default": {},
+    "songci": dict(data="songci", batch_size=16, block_size=16, learning_rate=1e-2, threads=2),
+}
 
 
 @torch.no_grad()

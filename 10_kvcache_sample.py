@@ -37,7 +37,8 @@ n_embd = 128  # width of every character's vector
 n_head = 4  # attention heads, each of size n_embd // n_head
 n_layer = 4  # blocks stacked one on another
 dropout = 0.0  # fraction of activations zeroed in training (0.2 in the lecture preset)
-preset = "cpu"  # cpu: the values above; quick: about a minute; lecture: see PRESETS
+tie_weights = False  # the output layer reuses the token table (notes/songci.md)
+preset = "cpu"  # cpu: the values above; quick: about a minute; lecture, songci: PRESETS
 prompt = ""  # the text to continue; empty starts a new line
 max_new_tokens = 500
 temperature = 1.0  # below 1 sharper, above 1 more random; 0 always takes the likeliest
@@ -55,6 +56,8 @@ PRESETS = {
     "quick": dict(block_size=64, max_iters=1400),
     "lecture": dict(batch_size=64, block_size=256, learning_rate=3e-4, eval_iters=200,
                     n_embd=384, n_head=6, n_layer=6, dropout=0.2),
+    "songci": dict(data="songci", batch_size=32, block_size=64, max_iters=3200,
+                   eval_interval=800, out_dir=os.path.join("out", "songci")),
 }
 
 
@@ -136,6 +139,10 @@ class LanguageModel(nn.Module):
         self.blocks = nn.Sequential(*[Block(n_embd, n_head) for _ in range(n_layer)])
         self.ln_f = nn.LayerNorm(n_embd)  # final LayerNorm
         self.lm_head = nn.Linear(n_embd, vocab_size)
+        if tie_weights:  # one (vocab_size, n_embd) table for characters in and out
+            self.lm_head.weight = self.token_embedding_table.weight
+            for table in (self.token_embedding_table, self.position_embedding_table):
+                nn.init.normal_(table.weight, std=n_embd ** -0.5)  # logits of variance 1
 
     def forward(self, idx, targets=None, cache=None):
         B, T = idx.shape
@@ -199,8 +206,8 @@ def load_checkpoint(path, given):
         sys.exit(f"error: {path} is not a checkpoint of stage 09: it has no "
                  + ", ".join(missing))
     from_preset = PRESETS.get(given.get("preset"), {})
-    for name in ("block_size", "n_embd", "n_head", "n_layer"):
-        trained = checkpoint["config"][name]
+    for name in ("block_size", "n_embd", "n_head", "n_layer", "tie_weights"):
+        trained = checkpoint["config"].get(name, False)  # older checkpoints: not tied
         if name in given and given[name] != trained:
             why = f" (by --preset={given['preset']})" if name in from_preset else ""
             sys.exit(f"error: the checkpoint's model has {name}={trained}, "

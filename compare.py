@@ -2,6 +2,7 @@
 
     python compare.py              # your latest run of each stage, from out/results.jsonl
     python compare.py --run        # first run 00-09 at their defaults, then 10 --compare
+    python compare.py --run --data=songci   # the same on Song ci, at --preset=songci
     python compare.py --readme     # also rewrite the ladder table in README.md
 
 Every stage appends a record to out/results.jsonl when it finishes. This tool takes the
@@ -27,9 +28,12 @@ import plumbing
 HERE = os.path.dirname(os.path.abspath(__file__))
 REFERENCE = os.path.join(HERE, "notes", "results.jsonl")
 SEEDS = os.path.join(HERE, "notes", "seeds.jsonl")  # the reference run with other seeds
+SONGCI = os.path.join(HERE, "notes", "songci.jsonl")  # 00-08 at --preset=songci, several seeds
 README = os.path.join(HERE, "README.md")
 TABLE_START = "<!-- ladder table: written by python compare.py --readme -->"
 TABLE_END = "<!-- end of ladder table -->"
+SONGCI_START = "<!-- songci table: written by python compare.py --readme -->"
+SONGCI_END = "<!-- end of songci table -->"
 
 # stage, what it adds in a word or two, what it adds in the README, the lecture's val loss
 STAGES = [
@@ -59,6 +63,8 @@ KV_CACHE_ROW = ("| `10_kvcache_sample.py` | sampling with a **key/value cache** 
 NOT_SETTINGS = {"out_dir", "device", "threads"}  # where a run went, not what it trained
 LADDER = [name for name, *_ in STAGES]
 LADDER_COMMANDS = [[name + ".py"] for name in LADDER] + [["10_kvcache_sample.py", "--compare"]]
+SONGCI_COMMANDS = [[name + ".py", "--preset=songci"] for name in LADDER] + [
+    ["10_kvcache_sample.py", "--preset=songci", "--compare"]]  # 09, 10: out/songci
 
 
 def read_log(path):
@@ -116,10 +122,31 @@ def defaults(stage):
     return common.hyperparameters(vars(load_stage(stage)))
 
 
+@functools.lru_cache(maxsize=None)
+def presets(stage):
+    return getattr(load_stage(stage), "PRESETS", {})
+
+
 def overrides(record):
-    """The settings of a ladder stage's record that differ from its defaults, as --name=value."""
-    return [f"--{name}={record[name]}" for name, value in defaults(record["stage"]).items()
+    """The settings of a ladder stage's record that differ from its defaults, as --name=value.
+    A run with --preset=NAME is compared with the defaults that preset gives."""
+    base = {**defaults(record["stage"]), **presets(record["stage"]).get(record.get("preset"), {})}
+    return [f"--{name}={record[name]}" for name, value in base.items()
             if name not in NOT_SETTINGS and name in record and record[name] != value]
+
+
+def band_preset(stage, data):
+    """The preset whose runs make a stage's reference band on data: songci's on Song ci."""
+    return "songci" if data == "songci" and "songci" in presets(stage) else defaults(stage).get(
+        "preset")
+
+
+def same_settings(record, data):
+    """Was the run made at the settings of the reference band, whatever its seed?"""
+    preset = band_preset(record["stage"], data)
+    made_at = record.get("preset", defaults(record["stage"]).get("preset"))  # older: none
+    return made_at == preset and all(
+        o.startswith(("--seed=", f"--preset={preset}")) for o in overrides(record))
 
 
 def loss_text(loss):
@@ -127,11 +154,12 @@ def loss_text(loss):
 
 
 def seed_bands(records, data):
-    """The val losses of each ladder stage's runs at its defaults, any seed, by stage."""
+    """The val losses of each ladder stage's runs at its defaults (at --preset=songci on Song
+    ci), any seed, by stage."""
     found = {}
     for r in records:
         if (r.get("data") == data and r.get("stage") in LADDER and r.get("val_loss") is not None
-                and all(o.startswith("--seed=") for o in overrides(r))):
+                and same_settings(r, data)):
             found.setdefault(r["stage"], []).append(r["val_loss"])
     return found
 
@@ -144,8 +172,8 @@ def band_text(losses):
 
 
 def verdict(record, losses):
-    """Is a run's val loss where the reference seeds say a run at defaults lands?"""
-    if any(not o.startswith("--seed=") for o in overrides(record)):
+    """Is a run's val loss where the reference seeds say a run at its settings lands?"""
+    if not same_settings(record, record["data"]):
         return "other settings"
     if record["val_loss"] is None or len(losses) < 2:
         return "–"
@@ -267,13 +295,55 @@ def readme_table(runs, bands=None):
     return "\n".join(lines + [KV_CACHE_ROW])
 
 
+def songci_table(records):
+    """The Song ci ladder at --preset=songci: seed 1337's run, the mean ± standard deviation
+    over seeds, and each step from the stage before taken seed by seed (the same seed gives
+    every stage the same initial token table, which on Song ci moves every stage's loss
+    together): the mean ± standard deviation of the differences, and whether the mean is
+    beyond twice that spread."""
+    runs = [r for r in records if r.get("stage") in LADDER and r.get("val_loss") is not None
+            and r.get("data") == "songci" and same_settings(r, "songci")]
+    by_seed = {}  # stage -> {seed: val loss}
+    for r in runs:
+        by_seed.setdefault(r["stage"], {})[r["seed"]] = r["val_loss"]
+    lines = ["| script | val loss (seed 1337) | over seeds: mean ± sd (seeds) | "
+             "step, seed by seed: mean ± sd | beyond the spread? | time |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    previous = None
+    for name in LADDER:
+        losses = by_seed.get(name, {})
+        if 1337 not in losses or len(losses) < 2:
+            continue
+        step = beyond = "–"
+        if previous:
+            steps = [losses[s] - by_seed[previous][s] for s in losses if s in by_seed[previous]]
+            if len(steps) > 1:
+                mean, sd = statistics.mean(steps), statistics.stdev(steps)
+                step = f"{mean:+.4f} ± {sd:.4f}"
+                beyond = ("no" if abs(mean) <= 2 * sd else "yes, lower" if mean < 0
+                          else "yes, higher")
+        seconds = [r["seconds"] for r in runs if r["stage"] == name and r["seed"] == 1337][-1]
+        lines.append(f"| `{name}.py` | {loss_text(losses[1337])} | "
+                     f"{band_text(list(losses.values()))} | {step} | {beyond} | "
+                     f"{fmt_seconds(seconds)} |")
+        previous = name
+    return "\n".join(lines)
+
+
+def replace_between(text, start_marker, end_marker, table, path):
+    start, end = text.find(start_marker), text.find(end_marker)
+    if start < 0 or end < start:
+        sys.exit(f"error: {path} has no '{start_marker}' ... '{end_marker}' markers")
+    return text[: start + len(start_marker)] + "\n" + table + "\n" + text[end:]
+
+
 def write_readme(path, runs, bands=None):
     with open(path, encoding="utf-8") as f:
         text = f.read()
-    start, end = text.find(TABLE_START), text.find(TABLE_END)
-    if start < 0 or end < start:
-        sys.exit(f"error: {path} has no '{TABLE_START}' ... '{TABLE_END}' markers")
-    text = text[: start + len(TABLE_START)] + "\n" + readme_table(runs, bands) + "\n" + text[end:]
+    text = replace_between(text, TABLE_START, TABLE_END, readme_table(runs, bands), path)
+    if SONGCI_START in text and os.path.exists(SONGCI):
+        text = replace_between(text, SONGCI_START, SONGCI_END, songci_table(read_log(SONGCI)),
+                               path)
     common.write_atomic(path, text.encode("utf-8"))
 
 
@@ -329,18 +399,29 @@ def main(argv=None):
     parser.add_argument("--png", default=os.path.join("out", "compare.png"),
                         help="chart to write (default: out/compare.png)")
     parser.add_argument("--run", action="store_true",
-                        help="first run 00-09 at defaults and 10 --compare (each one's output in out/logs)")
+                        help="first run 00-09 at defaults (at --preset=songci with --data=songci) "
+                             "and 10 --compare (each one's output in out/logs or out/logs/songci)")
     parser.add_argument("--readme", nargs="?", const=README, default=None, metavar="PATH",
                         help="rewrite the ladder table in README.md (or PATH) from the log")
     args = parser.parse_args(argv)
     plumbing.utf8_console()  # the table has dashes; a --data file name may not be ASCII
+    if args.run and args.data not in ("shakespeare", "songci"):
+        sys.exit(f"error: --run runs the ladder on shakespeare or songci; for --data={args.data} "
+                 f"run each stage with --data={args.data}")
     if args.run:
-        run_ladder(os.path.join(HERE, "out", "logs"))
+        if args.data == "shakespeare":
+            run_ladder(os.path.join(HERE, "out", "logs"))
+        else:
+            run_ladder(os.path.join(HERE, "out", "logs", "songci"), SONGCI_COMMANDS)
     runs = latest(read_log(args.log), args.data)
     reference, bands = {}, {}
     if os.path.exists(REFERENCE) and args.data == "shakespeare":
         records = read_log(REFERENCE) + (read_log(SEEDS) if os.path.exists(SEEDS) else [])
         reference, bands = latest(read_log(REFERENCE), args.data), seed_bands(records, args.data)
+    elif os.path.exists(SONGCI) and args.data == "songci":
+        records = read_log(SONGCI)
+        reference = latest([r for r in records if r.get("seed") == 1337], args.data)
+        bands = seed_bands(records, args.data)
     rows = table(runs, reference, bands)
     print_table(rows)
     plot(runs, reference, args.png, bands=bands)

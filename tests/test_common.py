@@ -170,7 +170,7 @@ def test_the_table_of_constraints_refuses(setting, override, message):
 
 def test_every_setting_a_script_has_is_in_the_table_or_free():
     from conftest import STAGES, load_stage
-    free = {"preset", "prompt", "interactive", "compare"}  # any value of these can run
+    free = {"preset", "prompt", "interactive", "compare", "tie_weights"}  # any value can run
     for stage in STAGES:
         for name in common.hyperparameters(vars(load_stage(stage))):
             assert name in plumbing.CONSTRAINTS or name in free, (stage, name)

@@ -30,6 +30,7 @@ def reference(tmp_path, monkeypatch):
     path = write_log(tmp_path / "reference.jsonl", [record("03_self_attention", 2.3992)])
     monkeypatch.setattr(compare, "REFERENCE", str(path))
     monkeypatch.setattr(compare, "SEEDS", str(tmp_path / "no-seeds.jsonl"))
+    monkeypatch.setattr(compare, "SONGCI", str(tmp_path / "no-songci.jsonl"))
 
 
 def test_table_and_chart(tmp_path, reference, capsys):
@@ -74,6 +75,41 @@ def test_your_run_beside_the_band_of_the_reference_seeds(tmp_path, monkeypatch):
         (row,) = compare.main([f"--log={log}", f"--png={png}"])
         assert row["reference"] == "2.4040 ± 0.0114 (5)"  # mean ± standard deviation (seeds)
         assert row["vs reference"] == verdict
+
+
+def songci_record(stage, val_loss, **settings):
+    """A record of a run at --preset=songci, with the preset's values."""
+    preset = compare.presets(stage)["songci"]
+    return record(stage, val_loss, **{**preset, "preset": "songci", **settings})
+
+
+def test_a_preset_is_one_setting_and_song_ci_has_its_own_band(tmp_path, monkeypatch):
+    """A run at --preset=songci shows that one setting, not the five it sets, and is held
+    against the Song ci seeds of notes/songci.jsonl, not against a run at defaults."""
+    assert compare.overrides(songci_record("03_self_attention", 5.3)) == ["--preset=songci"]
+    assert compare.overrides(songci_record("03_self_attention", 5.3, max_iters=10)) == [
+        "--preset=songci", "--max_iters=10"]
+    songci = write_log(tmp_path / "songci.jsonl", [
+        songci_record("03_self_attention", loss, seed=seed) for seed, loss in
+        ((1337, 5.30), (1, 5.31), (2, 5.29))] + [
+        record("03_self_attention", 5.9, data="songci")])  # no preset: not in the band
+    monkeypatch.setattr(compare, "SONGCI", str(songci))
+    png = str(tmp_path / "c.png")
+    for run, verdict in ((songci_record("03_self_attention", 5.305, seed=9), "inside"),
+                         (songci_record("03_self_attention", 5.40), "outside, +0.1000"),
+                         (record("03_self_attention", 5.30, data="songci"), "other settings")):
+        log = write_log(tmp_path / "results.jsonl", [run])
+        (row,) = compare.main([f"--log={log}", "--data=songci", f"--png={png}"])
+        assert row["reference"] == "5.3000 ± 0.0100 (3)"
+        assert row["vs reference"] == verdict
+
+
+def test_every_stage_has_the_song_ci_preset_and_neighbours_share_its_line():
+    for stage in STAGES[:10]:
+        assert compare.presets(stage)["songci"]["data"] == "songci", stage
+    lines = {stage: [line for line in (ROOT / f"{stage}.py").read_text(encoding="utf-8")
+                     .splitlines() if line.startswith('    "songci": ')] for stage in STAGES[2:9]}
+    assert len({tuple(found) for found in lines.values()}) == 1, lines  # 02-08: one line
 
 
 def test_other_data_set(tmp_path, reference, capsys):
@@ -256,3 +292,12 @@ def test_the_reference_seeds_are_kept_and_at_defaults():
     for r in seeds:
         log = ROOT / "notes" / "logs" / "seeds" / f"{r['stage']}_seed{r['seed']}.txt"
         assert f"final: val loss {r['val_loss']:.4f} (whole split)" in log.read_text(encoding="utf-8")
+
+
+def test_the_song_ci_ladder_runs_every_stage_at_its_preset(tmp_path):
+    assert [c[0] for c in compare.SONGCI_COMMANDS] == [c[0] for c in compare.LADDER_COMMANDS]
+    assert all("--preset=songci" in c for c in compare.SONGCI_COMMANDS)
+    with pytest.raises(SystemExit) as e:
+        compare.main(["--run", "--data=my_poems.txt", f"--png={tmp_path / 'c.png'}"])
+    assert str(e.value) == ("error: --run runs the ladder on shakespeare or songci; for "
+                            "--data=my_poems.txt run each stage with --data=my_poems.txt")

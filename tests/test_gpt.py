@@ -44,7 +44,7 @@ def test_lecture_preset_and_overrides_on_top():
     assert (m.n_embd, m.n_head, m.n_layer, m.block_size, m.batch_size) == (384, 6, 6, 256, 64)
     assert (m.dropout, m.learning_rate, m.max_iters) == (0.2, 3e-4, 7)
     assert given["n_embd"] == 384 and given["max_iters"] == 7
-    with pytest.raises(SystemExit, match=r"--preset=gpu: expected one of cpu, quick, lecture"):
+    with pytest.raises(SystemExit, match=r"--preset=gpu: expected one of cpu, quick, lecture, songci"):
         common.configure(vars(m), ["--preset=gpu"])
     m = load_stage("09_dropout_scaled")
     common.configure(vars(m), ["--preset=quick"])
@@ -100,6 +100,25 @@ def test_only_a_better_model_replaces_the_checkpoint(tmp_path, shakespeare, caps
     assert f"checkpoint: wrote {tmp_path / 'ckpt.pt'} (step 150)" in capsys.readouterr().out
     replaced = torch.load(tmp_path / "ckpt.pt", weights_only=True)
     assert replaced["iter"] == 150 and replaced["val_loss"] == result["val_loss"] < kept
+
+
+def test_tied_weights_are_one_table_and_stage_10_rebuilds_them(tmp_path, shakespeare):
+    m, result = train09(tmp_path, "--max_iters=30", "--eval_interval=100", "--tie_weights")
+    model = m.LanguageModel(65)
+    assert model.lm_head.weight is model.token_embedding_table.weight
+    untied = load_stage("09_dropout_scaled")
+    common.configure(vars(untied), TINY)
+    assert result["params"] == sum(p.numel() for p in untied.LanguageModel(65).parameters()) - 65 * 32
+    checkpoint = torch.load(tmp_path / "ckpt.pt", weights_only=True)
+    assert checkpoint["config"]["tie_weights"] is True
+    ten = load_stage("10_kvcache_sample")
+    assert ten.main([f"--out_dir={tmp_path}", "--compare=true", "--max_new_tokens=20"])["identical"]
+    assert ten.tie_weights is True  # from the checkpoint, not the command line
+    restored = ten.LanguageModel(65)
+    restored.load_state_dict(checkpoint["model"])
+    assert restored.lm_head.weight is restored.token_embedding_table.weight
+    _, val = common.train_val_split(torch.tensor(common.Vocab(shakespeare).encode(shakespeare)))
+    assert abs(common.evaluate(restored, val, ten.block_size, "cpu") - checkpoint["val_loss"]) < 1e-6
 
 
 def test_the_untrained_model_is_never_written(tmp_path, shakespeare):

@@ -51,3 +51,60 @@ def test_chinese_prints_on_a_console_that_is_not_utf8(corpus):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.decode("utf-8").strip() == corpus[0][:5]
     assert b"note: the console's encoding (cp1252) cannot show every character" in proc.stderr
+
+
+# ---------------------------------------------------------------- the Song ci ladder
+
+LESSONS = [("02_position", "03_self_attention"), ("03_self_attention", "04_multihead"),
+           ("06_block", "07_residual"), ("07_residual", "08_layernorm")]
+
+
+def by_seed():
+    """{stage: {seed: val loss}} of the Song ci reference runs at --preset=songci."""
+    import compare
+    found = {}
+    for r in compare.read_log(compare.SONGCI):
+        if compare.same_settings(r, "songci"):
+            found.setdefault(r["stage"], {})[r["seed"]] = r["val_loss"]
+    return found
+
+
+def test_the_song_ci_reference_has_three_seeds_each_with_its_log():
+    import compare
+    records = compare.read_log(compare.SONGCI)
+    for name in compare.LADDER[:9]:
+        runs = [r for r in records if r["stage"] == name and compare.same_settings(r, "songci")]
+        seeds = sorted(r["seed"] for r in runs)
+        assert len(seeds) >= 3 and len(set(seeds)) == len(seeds), (name, seeds)
+        for r in runs:
+            log = ROOT / "notes" / "logs" / "songci" / f"{name}_seed{r['seed']}.txt"
+            assert f"final: val loss {r['val_loss']:.4f} (whole split)" in log.read_text(
+                encoding="utf-8"), log.name
+
+
+@pytest.mark.parametrize("before, after", LESSONS)
+def test_each_lesson_lowers_the_song_ci_loss_beyond_the_spread(before, after):
+    """The steps that lower the loss on Shakespeare lower it on Song ci, at --preset=songci:
+    seed by seed, the mean step down is more than twice the standard deviation of the steps
+    (README and notes/songci.md: the Song ci table)."""
+    import statistics
+    losses = by_seed()
+    steps = [losses[after][s] - losses[before][s] for s in losses[after] if s in losses[before]]
+    assert len(steps) >= 3
+    assert statistics.mean(steps) < -2 * statistics.stdev(steps), (before, after, steps)
+
+
+def test_the_readme_quotes_the_song_ci_records():
+    import compare
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index(compare.SONGCI_START) + len(compare.SONGCI_START)
+    table = text[start: text.index(compare.SONGCI_END)].strip()
+    assert table == compare.songci_table(compare.read_log(compare.SONGCI))
+    assert table in (ROOT / "notes" / "songci.md").read_text(encoding="utf-8")
+
+
+def test_the_song_ci_ladder_takes_under_ten_minutes():
+    """00-08 at --preset=songci, seed 1337, training and evaluation, on the reference CPU."""
+    import compare
+    runs = [r for r in compare.read_log(compare.SONGCI) if r["seed"] == 1337]
+    assert len(runs) == 9 and sum(r["seconds"] for r in runs) < 600

@@ -1,0 +1,83 @@
+"""README.zh-CN.md is the Chinese counterpart of README.md: the same figures, the same code
+blocks, and links that resolve."""
+
+import re
+
+from conftest import ROOT
+
+EN = ROOT / "README.md"
+ZH = ROOT / "README.zh-CN.md"
+FENCE = re.compile(r"^```([^\n]*)\n(.*?)^```$", re.M | re.S)
+DECIMAL = re.compile(r"(?<![\d.,])\d+\.\d+(?![\d])")
+THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d])")
+LINK = re.compile(r"\]\(([^)\s]*)\)")
+# the Song ci table is generated (compare.py --readme) into each README: its rows, its markers
+# and the placeholder that stands for it are left out of the comparison
+SONGCI = {EN: "## Song ci", ZH: "## 宋词"}
+TABLE_MARKERS = {"<!-- songci table: written by python compare.py --readme -->",
+                 "<!-- end of songci table -->", "SONGCI-TABLE"}
+
+
+def read(path):
+    return path.read_text(encoding="utf-8")
+
+
+def prose(text):
+    return FENCE.sub("", text)
+
+
+def without_table(text, heading):
+    """text less the generated table lines (rows starting "| `0", the markers, the
+    placeholder) of the section under heading (up to the next '## ' heading), if it has one."""
+    match = re.search(rf"^{re.escape(heading)}[ \t]*$", text, re.M)
+    if not match:
+        return text
+    following = re.search(r"^## ", text[match.end():], re.M)
+    end = match.end() + following.start() if following else len(text)
+    kept = [line for line in text[match.end():end].splitlines(keepends=True)
+            if not line.startswith("| `0") and line.strip() not in TABLE_MARKERS]
+    return text[: match.end()] + "".join(kept) + text[end:]
+
+
+def numbers(path):
+    text = without_table(prose(read(path)), SONGCI[path])
+    return set(DECIMAL.findall(text)) | set(THOUSANDS.findall(text))
+
+
+def test_without_table_handles_absence_and_the_last_section():
+    text = ("# T\n\n## A\n| `0a` | 1.5 |\n\n## Song ci\nb 2.5\nSONGCI-TABLE\n"
+            "| `00.py` | 5.1765 |\n\n## C\n| `0c` | 3.5 |\n")
+    assert without_table(text, "## Song ci") == (
+        "# T\n\n## A\n| `0a` | 1.5 |\n\n## Song ci\nb 2.5\n\n## C\n| `0c` | 3.5 |\n")
+    assert without_table(text, "## Missing") == text
+    assert without_table("## A\nx\n## Song ci\ny 1.0\n| `01` | 2.0 |\n", "## Song ci") == (
+        "## A\nx\n## Song ci\ny 1.0\n")
+
+
+def test_same_numbers():
+    """Every decimal figure and number with thousands separators in the English prose and
+    tables is in the Chinese, and the Chinese has none of its own (the generated Song ci
+    table aside)."""
+    en, zh = numbers(EN), numbers(ZH)
+    assert sorted(en - zh) == [], "missing in README.zh-CN.md"
+    assert sorted(zh - en) == [], "in README.zh-CN.md only"
+
+
+def test_every_code_block_is_kept():
+    zh = read(ZH)
+    for match in FENCE.finditer(read(EN)):
+        assert match.group(0) in zh, f"not in README.zh-CN.md:\n{match.group(0)}"
+
+
+def test_relative_links_resolve():
+    for target in LINK.findall(prose(read(ZH))):
+        if re.match(r"[a-z][a-z0-9+.-]*:", target, re.I):  # http:, https:, mailto:
+            continue
+        path = target.split("#", 1)[0]
+        if path:  # an anchor alone points into this page
+            assert (ROOT / path).exists(), f"README.zh-CN.md links to missing {target}"
+
+
+def test_each_language_links_to_the_other():
+    assert "[中文](README.zh-CN.md)" in read(EN).split("\n## ", 1)[0]
+    assert "[English](README.md)" in read(ZH).split("\n## ", 1)[0]
