@@ -131,8 +131,9 @@ def overrides(record):
     """The settings of a ladder stage's record that differ from its defaults, as --name=value.
     A run with --preset=NAME is compared with the defaults that preset gives."""
     base = {**defaults(record["stage"]), **presets(record["stage"]).get(record.get("preset"), {})}
-    return [f"--{name}={record[name]}" for name, value in base.items()
-            if name not in NOT_SETTINGS and name in record and record[name] != value]
+    found = [f"--{name}={record[name]}" for name, value in base.items()
+             if name not in NOT_SETTINGS and name in record and record[name] != value]
+    return sorted(found, key=lambda o: not o.startswith("--preset="))  # the preset first
 
 
 def band_preset(stage, data):

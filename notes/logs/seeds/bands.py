@@ -1,4 +1,4 @@
-"""The spread over seeds of each stage 00-08, as the notes quote it: the reference run
+"""The spread over seeds of each stage 00-09, as the notes quote it: the reference run
 (notes/results.jsonl, seed 1337) and the other seeds (notes/seeds.jsonl), at defaults,
 through compare.seed_bands and compare.band_text. Then the steps the notes discuss: a
 difference of two means is beyond the spread when it is larger than twice the larger of
@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 import compare  # noqa: E402
 
-STAGES = compare.LADDER[:9]  # 00-08; 09 has one seed so far
+STAGES = compare.LADDER  # 00-09
 PAIRS = [(a, b) for a, b in zip(STAGES, STAGES[1:])] + [
     ("00_bigram_stats", "02_position"), ("04_multihead", "06_block"),
     ("03_self_attention", "06_block"), ("05_feedforward", "07_residual")]
@@ -24,7 +24,8 @@ records = compare.read_log(compare.REFERENCE) + compare.read_log(compare.SEEDS)
 bands = compare.seed_bands(records, "shakespeare")
 seeds = {}
 for r in records:
-    if r.get("data") == "shakespeare" and r.get("stage") in STAGES:
+    if r.get("data") == "shakespeare" and r.get("stage") in STAGES and compare.same_settings(
+            r, "shakespeare"):
         seeds.setdefault(r["stage"], []).append(r["seed"])
 
 print("$ python notes/logs/seeds/bands.py")
