@@ -60,8 +60,8 @@ PRESETS = {
     "quick": dict(block_size=64, max_iters=1400),
     "lecture": dict(batch_size=64, block_size=256, learning_rate=3e-4, eval_iters=200,
                     n_embd=384, n_head=6, n_layer=6, dropout=0.2),
-    "songci": dict(data="songci", batch_size=32, block_size=64, max_iters=3200,
-                   eval_interval=800, out_dir=os.path.join("out", "songci")),
+    "songci": dict(data="songci", batch_size=32, block_size=64, max_iters=3900,
+                   eval_interval=1300, out_dir=os.path.join("out", "songci")),
 }
 
 
