@@ -154,15 +154,21 @@ def loss_text(loss):
     return "not finite" if loss is None else f"{loss:.4f}"  # the log writes NaN, inf as null
 
 
-def seed_bands(records, data):
-    """The val losses of each ladder stage's runs at its defaults (at --preset=songci on Song
-    ci), any seed, by stage."""
+def by_seed(records, data):
+    """{stage: {seed: val loss}} of the ladder's runs on data at its defaults (at
+    --preset=songci on Song ci); a seed run twice counts once, the later run."""
     found = {}
     for r in records:
         if (r.get("data") == data and r.get("stage") in LADDER and r.get("val_loss") is not None
                 and same_settings(r, data)):
-            found.setdefault(r["stage"], []).append(r["val_loss"])
+            found.setdefault(r["stage"], {})[r["seed"]] = r["val_loss"]
     return found
+
+
+def seed_bands(records, data):
+    """The val losses of each ladder stage's runs at its defaults (at --preset=songci on Song
+    ci), one per seed, by stage."""
+    return {stage: list(losses.values()) for stage, losses in by_seed(records, data).items()}
 
 
 def band_text(losses):
@@ -302,31 +308,29 @@ def songci_table(records):
     every stage the same initial token table, which on Song ci moves every stage's loss
     together): the mean ± standard deviation of the differences, and whether the mean is
     beyond twice that spread."""
-    runs = [r for r in records if r.get("stage") in LADDER and r.get("val_loss") is not None
-            and r.get("data") == "songci" and same_settings(r, "songci")]
-    by_seed = {}  # stage -> {seed: val loss}
-    for r in runs:
-        by_seed.setdefault(r["stage"], {})[r["seed"]] = r["val_loss"]
+    losses_by = by_seed(records, "songci")
+    seconds = {r["stage"]: r["seconds"] for r in records if r.get("seed") == 1337
+               and r.get("stage") in losses_by and same_settings(r, "songci")}
     lines = ["| script | val loss (seed 1337) | over seeds: mean ± sd (seeds) | "
              "step, seed by seed: mean ± sd | beyond the spread? | time |",
              "| --- | --- | --- | --- | --- | --- |"]
     previous = None
     for name in LADDER:
-        losses = by_seed.get(name, {})
+        losses = losses_by.get(name, {})
         if 1337 not in losses or len(losses) < 2:
             continue
         step = beyond = "–"
         if previous:
-            steps = [losses[s] - by_seed[previous][s] for s in losses if s in by_seed[previous]]
+            steps = [losses[s] - losses_by[previous][s] for s in losses
+                     if s in losses_by[previous]]
             if len(steps) > 1:
                 mean, sd = statistics.mean(steps), statistics.stdev(steps)
                 step = f"{mean:+.4f} ± {sd:.4f}"
                 beyond = ("no" if abs(mean) <= 2 * sd else "yes, lower" if mean < 0
                           else "yes, higher")
-        seconds = [r["seconds"] for r in runs if r["stage"] == name and r["seed"] == 1337][-1]
         lines.append(f"| `{name}.py` | {loss_text(losses[1337])} | "
                      f"{band_text(list(losses.values()))} | {step} | {beyond} | "
-                     f"{fmt_seconds(seconds)} |")
+                     f"{fmt_seconds(seconds[name])} |")
         previous = name
     return "\n".join(lines)
 

@@ -3,32 +3,23 @@ blocks, and links that resolve."""
 
 import re
 
+import compare
 from conftest import ROOT
+from test_notes import FENCE
+from test_notes_zh import NUMBER, prose, read
 
 EN = ROOT / "README.md"
 ZH = ROOT / "README.zh-CN.md"
-FENCE = re.compile(r"^```([^\n]*)\n(.*?)^```$", re.M | re.S)
-DECIMAL = re.compile(r"(?<![\d.,])\d+\.\d+(?![\d])")
-THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d])")
 LINK = re.compile(r"\]\(([^)\s]*)\)")
-# the Song ci table is generated (compare.py --readme) into each README: its rows, its markers
-# and the placeholder that stands for it are left out of the comparison
+# the Song ci table is generated (compare.py --readme) into README.md and copied, with a
+# Chinese header, into README.zh-CN.md: its rows and markers are left out of the comparison
 SONGCI = {EN: "## Song ci", ZH: "## 宋词"}
-TABLE_MARKERS = {"<!-- songci table: written by python compare.py --readme -->",
-                 "<!-- end of songci table -->", "SONGCI-TABLE"}
-
-
-def read(path):
-    return path.read_text(encoding="utf-8")
-
-
-def prose(text):
-    return FENCE.sub("", text)
+TABLE_MARKERS = {compare.SONGCI_START, compare.SONGCI_END}
 
 
 def without_table(text, heading):
-    """text less the generated table lines (rows starting "| `0", the markers, the
-    placeholder) of the section under heading (up to the next '## ' heading), if it has one."""
+    """text less the generated table lines (rows starting "| `0", the markers) of the
+    section under heading (up to the next '## ' heading), if it has one."""
     match = re.search(rf"^{re.escape(heading)}[ \t]*$", text, re.M)
     if not match:
         return text
@@ -41,12 +32,12 @@ def without_table(text, heading):
 
 def numbers(path):
     text = without_table(prose(read(path)), SONGCI[path])
-    return set(DECIMAL.findall(text)) | set(THOUSANDS.findall(text))
+    return set(NUMBER.findall(text))
 
 
 def test_without_table_handles_absence_and_the_last_section():
-    text = ("# T\n\n## A\n| `0a` | 1.5 |\n\n## Song ci\nb 2.5\nSONGCI-TABLE\n"
-            "| `00.py` | 5.1765 |\n\n## C\n| `0c` | 3.5 |\n")
+    text = (f"# T\n\n## A\n| `0a` | 1.5 |\n\n## Song ci\nb 2.5\n{compare.SONGCI_START}\n"
+            f"| `00.py` | 5.1765 |\n{compare.SONGCI_END}\n\n## C\n| `0c` | 3.5 |\n")
     assert without_table(text, "## Song ci") == (
         "# T\n\n## A\n| `0a` | 1.5 |\n\n## Song ci\nb 2.5\n\n## C\n| `0c` | 3.5 |\n")
     assert without_table(text, "## Missing") == text

@@ -59,16 +59,6 @@ LESSONS = [("02_position", "03_self_attention"), ("03_self_attention", "04_multi
            ("06_block", "07_residual"), ("07_residual", "08_layernorm")]
 
 
-def by_seed():
-    """{stage: {seed: val loss}} of the Song ci reference runs at --preset=songci."""
-    import compare
-    found = {}
-    for r in compare.read_log(compare.SONGCI):
-        if compare.same_settings(r, "songci"):
-            found.setdefault(r["stage"], {})[r["seed"]] = r["val_loss"]
-    return found
-
-
 def test_the_song_ci_reference_has_three_seeds_each_with_its_log():
     import compare
     records = compare.read_log(compare.SONGCI)
@@ -88,7 +78,8 @@ def test_each_lesson_lowers_the_song_ci_loss_beyond_the_spread(before, after):
     seed by seed, the mean step down is more than twice the standard deviation of the steps
     (README and notes/songci.md: the Song ci table)."""
     import statistics
-    losses = by_seed()
+    import compare
+    losses = compare.by_seed(compare.read_log(compare.SONGCI), "songci")
     steps = [losses[after][s] - losses[before][s] for s in losses[after] if s in losses[before]]
     assert len(steps) >= 3
     assert statistics.mean(steps) < -2 * statistics.stdev(steps), (before, after, steps)

@@ -22,11 +22,7 @@ PAIRS = [(a, b) for a, b in zip(STAGES, STAGES[1:])] + [
 
 records = compare.read_log(compare.REFERENCE) + compare.read_log(compare.SEEDS)
 bands = compare.seed_bands(records, "shakespeare")
-seeds = {}
-for r in records:
-    if r.get("data") == "shakespeare" and r.get("stage") in STAGES and compare.same_settings(
-            r, "shakespeare"):
-        seeds.setdefault(r["stage"], []).append(r["seed"])
+seeds = compare.by_seed(records, "shakespeare")
 
 print("$ python notes/logs/seeds/bands.py")
 print("# val loss over seeds at defaults, shakespeare: mean ± sample standard deviation (n)")

@@ -1,6 +1,7 @@
 """The Song ci ladder table from notes/songci.jsonl (compare.songci_table, as README.md and
-notes/songci.md quote it), each seed's val loss by stage, and a check behind comparing the
-stages seed by seed: at one seed, stages 02-08 start from the same token table.
+notes/songci.md quote it), each seed's val loss by stage, a check behind comparing the
+stages seed by seed (at one seed, stages 02-08 start from the same token table), and how
+much of a 32-wide model the 6,100-row tables are.
 
 Run from the repository root: python notes/logs/songci/table.py
 """
@@ -19,13 +20,12 @@ records = compare.read_log(compare.SONGCI)
 print(compare.songci_table(records))
 
 print("\nval loss by seed (whole split), --preset=songci")
-runs = [r for r in records if compare.same_settings(r, "songci")]
-seeds = sorted({r["seed"] for r in runs})
+losses = compare.by_seed(records, "songci")
+seeds = sorted({seed for stage in losses.values() for seed in stage})
 print(f"{'stage':<18} " + " ".join(f"{'seed ' + str(s):>10}" for s in seeds))
 for name in compare.LADDER[:9]:
-    losses = {r["seed"]: r["val_loss"] for r in runs if r["stage"] == name}
-    print(f"{name:<18} " + " ".join(f"{losses[s]:>10.4f}" if s in losses else f"{'–':>10}"
-                                    for s in seeds))
+    print(f"{name:<18} " + " ".join(f"{losses[name][s]:>10.4f}" if s in losses[name]
+                                    else f"{'–':>10}" for s in seeds))
 
 print("\nthe initial token table at seed 1337, stages 02-08 at --preset=songci, 6,100 characters")
 tables = {}
@@ -37,3 +37,20 @@ for name in compare.LADDER[2:9]:
 first = tables[compare.LADDER[2]]
 for name, table in tables.items():
     print(f"{name:<18} the same as 02's: {torch.equal(table, first)}")
+
+print("\nwhere the parameters are, at --preset=songci")
+for name in (compare.LADDER[2], compare.LADDER[8]):
+    stage = compare.load_stage(name)
+    common.configure(vars(stage), ["--preset=songci"], trains=False)
+    model = stage.LanguageModel(6100)
+    total = sum(p.numel() for p in model.parameters())
+    tables = sum(p.numel() for m in (model.token_embedding_table, model.lm_head)
+                 for p in m.parameters())
+    print(f"{name:<18} {total:,} parameters, {tables:,} of them in the token table and lm_head")
+text, _ = common.load_text("songci")
+train, _ = common.train_val_split(torch.zeros(len(text)))
+stage = compare.load_stage(compare.LADDER[2])
+common.configure(vars(stage), ["--preset=songci"], trains=False)
+read = stage.max_iters * stage.batch_size * stage.block_size
+print(f"stages 02-08 read {read:,} positions in training, {read / len(train):.2f} of the "
+      f"{len(train):,} characters of the training split")
