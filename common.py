@@ -64,14 +64,16 @@ def check_length(data, block_size):
 
 
 EVAL_MEMORY = 2**28  # bytes one evaluation batch may spend on logits: 3 float32 copies of them
+EVAL_POSITIONS = 2048  # positions one evaluation batch holds at most: bigger ones run slower
 
 
 @torch.no_grad()
 def evaluate(model, data, block_size, device, batch_size=None):
     """Mean cross-entropy over every non-overlapping window of a whole split.
 
-    The windows go through the model batch_size at a time: by default as many as fit
-    EVAL_MEMORY of logits (at most 512), so a large vocabulary takes smaller batches."""
+    The windows go through the model batch_size at a time: by default EVAL_POSITIONS
+    positions (256 windows of 8, 16 of 128), fewer if their logits would not fit in
+    EVAL_MEMORY, so a large vocabulary takes smaller batches."""
     check_length(data, block_size)
     was_training = model.training
     model.eval()
@@ -80,7 +82,8 @@ def evaluate(model, data, block_size, device, batch_size=None):
     y_all = data[1 : n * block_size + 1].view(n, block_size)
     if batch_size is None:
         vocab_size = model(x_all[:1].to(device))[0].size(-1)  # one window, to see the logits
-        batch_size = max(1, min(512, EVAL_MEMORY // (3 * 4 * block_size * vocab_size)))
+        most = min(EVAL_POSITIONS, EVAL_MEMORY // (3 * 4 * vocab_size)) // block_size
+        batch_size = max(1, most)
     total = 0.0
     for i in range(0, n, batch_size):
         x, y = x_all[i : i + batch_size].to(device), y_all[i : i + batch_size].to(device)

@@ -61,6 +61,7 @@ KV_CACHE_ROW = ("| `10_kvcache_sample.py` | sampling with a **key/value cache** 
                 "`diff -u 09_dropout_scaled.py 10_kvcache_sample.py` | (samples) | – | "
                 "see below | – |")
 NOT_SETTINGS = {"out_dir", "device", "threads"}  # where a run went, not what it trained
+ADDED_LATER = {"weight_decay": 0.01}  # settings added since runs were logged: what they used
 LADDER = [name for name, *_ in STAGES]
 LADDER_COMMANDS = [[name + ".py"] for name in LADDER] + [["10_kvcache_sample.py", "--compare"]]
 SONGCI_COMMANDS = [[name + ".py", "--preset=songci"] for name in LADDER] + [
@@ -131,8 +132,9 @@ def overrides(record):
     """The settings of a ladder stage's record that differ from its defaults, as --name=value.
     A run with --preset=NAME is compared with the defaults that preset gives."""
     base = {**defaults(record["stage"]), **presets(record["stage"]).get(record.get("preset"), {})}
-    found = [f"--{name}={record[name]}" for name, value in base.items()
-             if name not in NOT_SETTINGS and name in record and record[name] != value]
+    made = {name: value for name, value in ADDED_LATER.items() if name in base} | record
+    found = [f"--{name}={made[name]}" for name, value in base.items()
+             if name not in NOT_SETTINGS and name in made and made[name] != value]
     return sorted(found, key=lambda o: not o.startswith("--preset="))  # the preset first
 
 

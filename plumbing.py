@@ -213,6 +213,7 @@ CONSTRAINTS = {
     "learning_rate": (lambda v: 0 < v < math.inf, "a positive number"),
     "cooldown": (lambda v: 0 < v <= 1, "in (0, 1]", "1e-9 means no cooldown"),
     "dropout": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "weight_decay": (lambda v: 0 <= v < math.inf, "a number, at least 0", "0 means none"),
     "smoothing": (lambda v: 0 <= v < math.inf, "a number, at least 0"),
     "temperature": (lambda v: 0 <= v < math.inf, "a number, at least 0", "0 takes the likeliest"),
     "seed": (lambda v: 0 <= v < 2**63, "in [0, 2**63)"),
@@ -266,9 +267,12 @@ def configure(scope, argv=None, trains=True):
     any other override given with it wins over the preset. Every setting is then
     checked against CONSTRAINTS. A script that trains (trains=True) also has its model's
     shape checked and out_dir checked for writing; a script that samples from a checkpoint
-    leaves both to the checkpoint. Returns what was set.
+    leaves both to the checkpoint. Returns what was set. With argv None (the command
+    line), an uncaught Ctrl-C also ends in one line instead of a traceback.
     """
-    argv = sys.argv[1:] if argv is None else argv
+    if argv is None:  # run from the command line: Ctrl-C anywhere ends in a message
+        sys.excepthook = interrupted_quietly
+        argv = sys.argv[1:]
     known = hyperparameters(scope)
     presets = scope.get("PRESETS", {})
     given = {}
@@ -369,6 +373,15 @@ def log_result(out_dir, record):
             if f.read(1) != b"\n":  # a run crashed mid-line: start a line of our own
                 line = "\n" + line
         f.write(line.encode("utf-8"))  # one write of one line: two runs at once don't mix
+
+
+def interrupted_quietly(kind, value, traceback):
+    """sys.excepthook: a Ctrl-C that nothing caught (a second one in training, one during
+    the final evaluation) prints one line, not a traceback, and still exits with 130."""
+    if issubclass(kind, KeyboardInterrupt):
+        print("\nCtrl-C: stopped", file=sys.stderr, flush=True)
+    else:
+        sys.__excepthook__(kind, value, traceback)
 
 
 class CtrlC:

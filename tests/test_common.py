@@ -89,7 +89,7 @@ def test_evaluation_batch_is_sized_by_the_memory_of_its_logits(monkeypatch):
     monkeypatch.setattr(common, "EVAL_MEMORY", 2**40)
     seen.clear()
     common.evaluate(model, data, block_size, "cpu")
-    assert max(seen) == 512  # and never more than 512
+    assert max(seen) == common.EVAL_POSITIONS // block_size == 256  # and never more positions
 
 
 # ---------------------------------------------------------------- overrides
@@ -152,6 +152,8 @@ def test_settings_no_stage_can_run_with_are_refused(override, message):
     ("temperature", "--temperature=-1", "error: --temperature must be a number, at least 0, got -1.0"),
     ("top_k", "--top_k=-3", "error: --top_k must be at least 0, got -3 (0 means every character)"),
     ("max_new_tokens", "--max_new_tokens=0", "error: --max_new_tokens must be at least 1, got 0"),
+    ("weight_decay", "--weight_decay=-0.1", "error: --weight_decay must be a number, at least 0, "
+                                            "got -0.1 (0 means none)"),
     ("seed", "--seed=-1", "error: --seed must be in [0, 2**63), got -1"),
     ("device", "--device=gpu", "error: --device must be auto, cpu, cuda, cuda:N, mps or mps:N, got 'gpu'"),
     ("device", "--device=cuda:x", "error: --device must be auto, cpu, cuda, cuda:N, mps or mps:N"),
@@ -161,6 +163,7 @@ def test_settings_no_stage_can_run_with_are_refused(override, message):
 def test_the_table_of_constraints_refuses(setting, override, message):
     defaults = {"smoothing": 1.0, "max_iters": 10, "learning_rate": 1e-3, "temperature": 1.0,
                 "top_k": 0, "max_new_tokens": 10, "seed": 1, "device": "auto", "out_dir": "out",
+                "weight_decay": 0.1,
                 "data": "shakespeare"}
     g = {"__doc__": "", setting: defaults[setting]}
     with pytest.raises(SystemExit) as e:
@@ -221,6 +224,17 @@ def test_ctrl_c_is_restored_however_the_block_is_left():
         assert ctrl_c.pressed
         assert signal.getsignal(signal.SIGINT) is before  # a second one would stop
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_an_uncaught_ctrl_c_in_a_script_ends_in_one_line():
+    code = ("import sys; sys.argv = ['stage.py', '--batch_size=4']; import common; "
+            "scope = {'__doc__': '', 'batch_size': 32}; common.configure(scope); "
+            "print(scope['batch_size']); raise KeyboardInterrupt  # as during the final evaluation")
+    run = subprocess_run(code)
+    assert run.stdout.split() == [b"4"] and run.stderr.strip() == b"Ctrl-C: stopped"  # one line
+    assert run.returncode != 0 and (sys.platform == "win32" or run.returncode == -signal.SIGINT)
+    run = subprocess_run(code.replace("KeyboardInterrupt", "KeyError(7)"))
+    assert b"Traceback" in run.stderr and b"KeyError: 7" in run.stderr  # bugs still show where
 
 
 def test_progress_reads_a_fine_clock(monkeypatch):

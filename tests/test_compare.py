@@ -104,6 +104,18 @@ def test_a_preset_is_one_setting_and_song_ci_has_its_own_band(tmp_path, monkeypa
         assert row["vs reference"] == verdict
 
 
+def test_a_run_logged_before_a_setting_existed_is_read_at_the_value_it_used():
+    older = record("09_dropout_scaled", 1.51)
+    del older["weight_decay"]  # logged before stage 09 had the setting: AdamW's 0.01
+    assert compare.overrides(older) == ["--weight_decay=0.01"]
+    assert not compare.same_settings(older, "shakespeare")
+    assert compare.overrides(record("09_dropout_scaled", 1.50)) == []
+    assert compare.overrides(record("09_dropout_scaled", 1.50, weight_decay=0.01)) == [
+        "--weight_decay=0.01"]
+    earlier_stage = record("08_layernorm", 2.04)  # a stage without the setting is untouched
+    assert "weight_decay" not in earlier_stage and compare.overrides(earlier_stage) == []
+
+
 def test_every_stage_has_the_song_ci_preset_and_neighbours_share_its_line():
     for stage in STAGES[:10]:
         assert compare.presets(stage)["songci"]["data"] == "songci", stage

@@ -10,7 +10,7 @@ nano() {  # iters
 import re, sys
 for line in sys.stdin:
     m = re.match(r'iter (\d+):', line)
-    if not (m and int(m.group(1)) % 250): print(line, end='')" && python /tmp/score_nano.py /tmp/sbs_nano$1) > $out/nanogpt_$1.txt 2>&1
+    if not (m and int(m.group(1)) % 250): print(line, end='')" && python /work/main/notes/logs/side_by_side/score_nano.py /tmp/sbs_nano$1) > $out/nanogpt_$1.txt 2>&1
   echo "nanoGPT $1: $(grep -E '^wall' $out/nanogpt_$1.txt) $(grep whole-split $out/nanogpt_$1.txt)"
 }
 ours() {  # tag args...
