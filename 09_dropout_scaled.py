@@ -65,7 +65,7 @@ PRESETS = {
                     weight_decay=0.01, eval_iters=200, n_embd=384, n_head=6, n_layer=6,
                     dropout=0.2),
     "songci": dict(data="songci", batch_size=32, block_size=64, max_iters=3900,
-                   eval_interval=1300, weight_decay=0.01, out_dir=os.path.join("out", "songci")),
+                   eval_interval=1300, out_dir=os.path.join("out", "songci")),
 }
 
 

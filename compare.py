@@ -360,7 +360,7 @@ def run_ladder(log_dir, commands=LADDER_COMMANDS):
     Ctrl-C goes to the stage that is running, once: during training, the stage stops after
     the current step and still evaluates, logs and checkpoints (later, during its final
     evaluation, it stops at once and its periodic checkpoint stays). The ladder then stops,
-    exit 130."""
+    exit 130. A kill (SIGTERM), or a closed terminal (SIGHUP), ends the stage too."""
     os.makedirs(log_dir, exist_ok=True)
     t0 = time.time()
     for command in commands:
@@ -381,14 +381,23 @@ def run_ladder(log_dir, commands=LADDER_COMMANDS):
                 if os.name == "posix":
                     process.send_signal(signal.SIGINT)
 
-            previous = signal.signal(signal.SIGINT, pass_on)
+            def end_both(signum, frame):  # kill, or the terminal closed: the stage goes too
+                process.terminate()
+                process.wait()
+                sys.exit(f"=== stopped by signal {signum} during python {' '.join(command)}; "
+                         f"its output is in {log_path}")
+
+            previous = {number: signal.signal(number, handler) for number, handler in
+                        [(signal.SIGINT, pass_on), *[(getattr(signal, name), end_both)
+                         for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]]}
             try:
                 for line in process.stdout:  # keep reading: the stage is still finishing
                     print(line, end="", flush=True)
                     log.write(line)
                 code = process.wait()
             finally:
-                signal.signal(signal.SIGINT, previous)
+                for number, handler in previous.items():
+                    signal.signal(number, handler)
         if interrupted:
             print(f"=== Ctrl-C: the ladder stopped after python {' '.join(command)}; "
                   f"its output is in {log_path}", file=sys.stderr, flush=True)

@@ -1,4 +1,5 @@
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -230,6 +231,32 @@ def test_ctrl_c_during_the_ladder_loses_nothing(tmp_path, shakespeare):
     record_ = json.loads((out / "results.jsonl").read_text(encoding="utf-8"))
     assert 10 <= record_["iters"] < 100000 and (out / "ckpt.pt").exists()
     assert not (tmp_path / "logs" / "10_kvcache_sample.txt").exists()  # the ladder stopped
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no SIGTERM to a process on Windows")
+def test_killing_the_ladder_ends_the_running_stage_too(tmp_path, shakespeare):
+    stage = ["09_dropout_scaled.py", "--block_size=16", "--n_embd=32", "--n_head=4",
+             "--n_layer=2", "--batch_size=8", "--max_iters=100000", "--eval_interval=5",
+             "--eval_iters=1", f"--out_dir={tmp_path / 'out'}"]
+    code = f"import compare; compare.run_ladder({str(tmp_path / 'logs')!r}, [{stage!r}])"
+    proc = subprocess.Popen([sys.executable, "-u", "-c", code], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        for line in proc.stdout:  # wait until the stage is training
+            if line.startswith("step 10:"):
+                break
+        children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
+                                  text=True).stdout.split()
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    log_path = tmp_path / "logs" / "09_dropout_scaled.txt"
+    assert err.strip() == (f"=== stopped by signal {int(signal.SIGTERM)} during python "
+                           f"{' '.join(stage)}; its output is in {log_path}")
+    assert proc.returncode == 1 and len(children) == 1
+    with pytest.raises(ProcessLookupError):  # the stage is gone, not training on alone
+        os.kill(int(children[0]), 0)
 
 
 def test_no_runs_on_that_data_set(tmp_path):
