@@ -11,7 +11,7 @@ size for a few minutes on a laptop CPU (README.md has measured times). Its learn
 is ten times the lecture's, 3e-3: a model this small takes big steps without diverging,
 and a short run needs them (at one minute, 2e-3 and 4e-3 both did worse;
 notes/logs/tuning/). Its weight decay is 0.1, ten times AdamW's default: over five
-minutes it ended 0.007 to 0.025 lower in two pairs of runs (0.2 did worse). Its batches
+minutes it ended lower in both pairs of runs tried (0.2 did worse). Its batches
 are 16 windows of 128 characters, 2,048 characters a step, 4200 steps. Dropout is off:
 in a few minutes the model reads the text eight and a half times and dropout mostly
 slows it down (the note has the measurements). --preset=quick trains a good model in

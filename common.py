@@ -82,8 +82,8 @@ def evaluate(model, data, block_size, device, batch_size=None):
     y_all = data[1 : n * block_size + 1].view(n, block_size)
     if batch_size is None:
         vocab_size = model(x_all[:1].to(device))[0].size(-1)  # one window, to see the logits
-        most = min(EVAL_POSITIONS, EVAL_MEMORY // (3 * 4 * vocab_size)) // block_size
-        batch_size = max(1, most)
+        positions = min(EVAL_POSITIONS, EVAL_MEMORY // (3 * 4 * vocab_size))
+        batch_size = max(1, positions // block_size)
     total = 0.0
     for i in range(0, n, batch_size):
         x, y = x_all[i : i + batch_size].to(device), y_all[i : i + batch_size].to(device)
