@@ -7,24 +7,24 @@ Then the model grows: wider, deeper, a longer context.
 
 --preset=lecture gives the lecture's model (10.8M parameters, dropout 0.2, learning rate
 3e-4, batches of 64, 5000 steps), for a GPU. The default is a model a thirteenth of that
-size for a few minutes on a laptop CPU (README.md has measured times). Its learning rate
+size for a few minutes on a CPU (README.md has measured times). Its learning rate
 is ten times the lecture's, 3e-3: a model this small takes big steps without diverging,
 and a short run needs them (at one minute, 2e-3 and 4e-3 both did worse;
 notes/logs/tuning/). Its weight decay is 0.1, ten times AdamW's default: over five
-minutes it ended lower in both pairs of runs tried (0.2 did worse). Its batches
+minutes it ended lower in both pairs of runs tried (0.2 did worse than 0.1). Its batches
 are 16 windows of 128 characters, 2,048 characters a step, 4200 steps. Dropout is off:
 in a few minutes the model reads the text eight and a half times and dropout mostly
-slows it down (the note has the measurements). --preset=quick trains a good model in
-about a minute: context 64, 1400 steps. --preset=songci trains on the Song ci into
-out/songci, with windows of 64 characters, 32 a step (notes/songci.md).
+slows it down (the note has the measurements, made with the earlier recipe).
+--preset=quick trains a good model in about a minute: context 64, 1400 steps.
+--preset=songci trains on the Song ci into out/songci, with windows of 64 characters,
+32 a step, weight decay 0.2 (notes/songci.md).
 
 Three things make the bigger model practical. The heads are computed together, as one
 more batch dimension (one Linear makes every head's q, k and v): the same arithmetic
-as stage 08 in fewer, larger operations, which is what makes sampling one character at
-a time fast (stage 10). Two CPU threads. And a checkpoint, out_dir/ckpt.pt, written
-at an evaluation or at the end whenever the model beats the one already there on the
-whole val split (so a short trial never replaces a good model, and the untrained model
-is never written).
+as stage 08 in fewer, larger operations. Two CPU threads. And a checkpoint,
+out_dir/ckpt.pt, written at an evaluation or at the end whenever the model beats the one
+already there on the whole val split (so a short trial never replaces a good model, and
+the untrained model is never written).
 """
 
 import io
@@ -65,7 +65,7 @@ PRESETS = {
                     weight_decay=0.01, eval_iters=200, n_embd=384, n_head=6, n_layer=6,
                     dropout=0.2),
     "songci": dict(data="songci", batch_size=32, block_size=64, max_iters=3900,
-                   eval_interval=1300, out_dir=os.path.join("out", "songci")),
+                   eval_interval=1300, weight_decay=0.2, out_dir=os.path.join("out", "songci")),
 }
 
 

@@ -47,7 +47,7 @@ top_k = 0  # sample among the k likeliest characters only; 0 means all of them
 interactive = False  # read prompts from standard input until EOF
 compare = False  # generate with and without the cache: speed, and are the ids the same?
 device = "auto"  # auto, cpu, cuda or mps
-threads = 1  # CPU threads; one is fastest for one character at a time
+threads = 1  # CPU threads; two are no faster for one character at a time
 seed = 1337
 data = "shakespeare"  # shakespeare, songci, or the path of a UTF-8 text file
 out_dir = "out"
@@ -59,7 +59,7 @@ PRESETS = {
                     weight_decay=0.01, eval_iters=200, n_embd=384, n_head=6, n_layer=6,
                     dropout=0.2),
     "songci": dict(data="songci", batch_size=32, block_size=64, max_iters=3900,
-                   eval_interval=1300, out_dir=os.path.join("out", "songci")),
+                   eval_interval=1300, weight_decay=0.2, out_dir=os.path.join("out", "songci")),
 }
 
 
@@ -195,8 +195,11 @@ class LanguageModel(nn.Module):
 def load_checkpoint(path, given):
     """Load stage 09's checkpoint; take the model's shape from it."""
     if not os.path.exists(path):
+        from_preset = PRESETS.get(given.get("preset"), {})
+        how = "".join(f" --{name}={given[name]}" for name in ("preset", "data", "out_dir")
+                      if name in given and given[name] != from_preset.get(name))
         sys.exit(f"error: no checkpoint at {path}. Train one first with\n"
-                 f"  python 09_dropout_scaled.py\n(about 10 minutes on a laptop CPU).")
+                 f"  python 09_dropout_scaled.py{how}\n(README.md says how long it takes).")
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
@@ -237,7 +240,7 @@ def check_given(given, checkpoint):
                  f"--out_dir={other}\n  python 10_kvcache_sample.py --out_dir={other}")
     from_preset = PRESETS.get(given.get("preset"), {})
     for name in ("batch_size", "max_iters", "eval_interval", "learning_rate", "cooldown",
-                 "eval_iters", "dropout"):
+                 "weight_decay", "eval_iters", "dropout"):
         if name in given and name not in from_preset:
             print(f"note: --{name} is a training setting; sampling ignores it (the "
                   f"checkpoint decides the model)", file=sys.stderr)

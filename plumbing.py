@@ -96,7 +96,7 @@ def fetch(url):
 
 
 def build_songci(files):
-    """Lay out Song ci poems, given the parsed JSON files in order (see data/README)."""
+    """Lay out Song ci poems, given the parsed JSON files in order (README.md, Song ci)."""
     poems = []
     for poems_in_file in files:
         for poem in poems_in_file:

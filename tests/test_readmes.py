@@ -54,6 +54,22 @@ def test_same_numbers():
     assert sorted(zh - en) == [], "in README.zh-CN.md only"
 
 
+def songci_rows(path):
+    """The figures of each row of the Song ci table (rows starting "| `0" in its section)."""
+    text = read(path)
+    start = re.search(rf"^{re.escape(SONGCI[path])}[ \t]*$", text, re.M).end()
+    following = re.search(r"^## ", text[start:], re.M)
+    section = text[start: start + following.start() if following else len(text)]
+    return [NUMBER.findall(line) for line in section.splitlines() if line.startswith("| `0")]
+
+
+def test_the_song_ci_table_is_copied_row_by_row():
+    """README.zh-CN.md's Song ci table, copied by hand, has README.md's figures, row by row."""
+    en = songci_rows(EN)
+    assert len(en) >= 9 and all(en), "README.md's Song ci table rows"
+    assert songci_rows(ZH) == en
+
+
 def test_every_code_block_is_kept():
     zh = read(ZH)
     for match in FENCE.finditer(read(EN)):

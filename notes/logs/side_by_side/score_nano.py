@@ -1,6 +1,7 @@
 """Score a nanoGPT checkpoint with the tutorial's whole-split evaluation (val split, non-overlapping windows)."""
-import sys, torch
-sys.path.insert(0, "/tmp/nanogpt"); sys.path.insert(0, "/work/main")
+import os, sys, torch
+sys.path.insert(0, os.environ.get("NANOGPT", "/tmp/nanogpt"))  # nanoGPT's model.py
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
 from model import GPT, GPTConfig
 import common
 ckpt = torch.load(sys.argv[1] + "/ckpt.pt", map_location="cpu", weights_only=False)

@@ -1,6 +1,6 @@
 """The header lines ("tune poet") in stage 10's Song ci samples (10_samples.txt beside this
 file), looked up in the corpus: how many poems start with that very line, and how many
-header lines have that tune, and that poet. Run from the repository root:
+header lines have that tune (and each part of a tune joined with ・), and that poet. Run from the repository root:
 python notes/logs/songci/sample_headers.py"""
 import sys
 from collections import Counter
@@ -21,3 +21,5 @@ for line in samples.split("\n"):
         tune, poet = line.split(" ")
         print(f"{line}: {headers[line]} poems start with this line; tune {tune} heads "
               f"{tunes[tune]}, poet {poet} {poets[poet]}")
+        if "・" in tune:  # the corpus joins a tune's two names so: 木兰花・玉楼春
+            print("  " + ", ".join(f"{part} heads {tunes[part]}" for part in tune.split("・")))
