@@ -1,0 +1,23 @@
+"""Each run of ours in a sitting's summary.txt beside the nanoGPT run of about its budget:
+how much lower its whole-split val loss is, and its wall time as a fraction of nanoGPT's.
+Run from the repository root: python notes/logs/side_by_side/ratios.py FOLDER
+(the folder of one sitting, e.g. notes/logs/side_by_side4)."""
+import re
+import sys
+from pathlib import Path
+
+folder = sys.argv[1]
+summary = (Path(folder) / "summary.txt").read_text(encoding="utf-8")
+runs = {}  # name: (wall seconds, val loss)
+for line in summary.splitlines():
+    wall = re.search(r"wall ([\d.]+) s", line)
+    loss = re.search(r"(?:whole-split val|val loss) ([\d.]+)", line)
+    if wall and loss:  # "nanoGPT 2000 lr 3e-3: ..." is nanoGPT 2000
+        runs[line.split(":")[0].split(" lr ")[0]] = (float(wall.group(1)), float(loss.group(1)))
+print(f"$ python notes/logs/side_by_side/ratios.py {folder}")
+for name, (wall, loss) in runs.items():
+    if name.startswith("ours"):
+        base = "nanoGPT 2000" if "quick" in name else "nanoGPT 10000"
+        base_wall, base_loss = runs[base]
+        print(f"{name:<38} vs {base}: {base_loss - loss:.3f} lower, "
+              f"{wall / base_wall:.2f}x its wall time ({wall:.1f} s vs {base_wall:.1f} s)")
