@@ -3,7 +3,9 @@
 # usage: sidebyside.sh OUTDIR "our quick args" "our default args" [more "tag|args" ...]
 #        sidebyside.sh --nano OUTDIR ITERS   (nanoGPT alone; NANO_LR sets its learning rate)
 # nanoGPT: a checkout of karpathy/nanoGPT in $NANOGPT (default /tmp/nanogpt), outside this
-# repository, with its data/shakespeare_char/prepare.py run on the same tinyshakespeare.txt.
+# repository, with its data/shakespeare_char/prepare.py run on the same tinyshakespeare.txt
+# (it needs numpy besides this repository's requirements). Times with GNU /usr/bin/time.
+# The one-line summary of each run goes to stdout: redirect it to OUTDIR/summary.txt.
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 NANOGPT=${NANOGPT:-/tmp/nanogpt}
 LR=${NANO_LR:-3e-3}
