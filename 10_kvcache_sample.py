@@ -195,8 +195,8 @@ class LanguageModel(nn.Module):
 
 def load_checkpoint(path, given):
     """Load stage 09's checkpoint; take the model's shape from it."""
+    from_preset = PRESETS.get(given.get("preset"), {})
     if not os.path.exists(path):
-        from_preset = PRESETS.get(given.get("preset"), {})
         how = "".join(f" --{name}={given[name]}" for name in ("preset", "data", "out_dir")
                       if name in given and given[name] != from_preset.get(name))
         sys.exit(f"error: no checkpoint at {path}. Train one first with\n"
@@ -211,7 +211,6 @@ def load_checkpoint(path, given):
     if missing:
         sys.exit(f"error: {path} is not a checkpoint of stage 09: it has no "
                  + ", ".join(missing))
-    from_preset = PRESETS.get(given.get("preset"), {})
     for name in ("block_size", "n_embd", "n_head", "n_layer", "tie_weights"):
         trained = checkpoint["config"].get(name, False)  # older checkpoints: not tied
         if name in given and given[name] != trained:

@@ -387,9 +387,12 @@ def run_ladder(log_dir, commands=LADDER_COMMANDS):
                 sys.exit(f"=== stopped by signal {signum} during python {' '.join(command)}; "
                          f"its output is in {log_path}")
 
-            previous = {number: signal.signal(number, handler) for number, handler in
-                        [(signal.SIGINT, pass_on), *[(getattr(signal, name), end_both)
-                         for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]]}
+            handlers = {signal.SIGINT: pass_on}
+            for name in ("SIGTERM", "SIGHUP"):  # SIGHUP does not exist on Windows
+                if hasattr(signal, name):
+                    handlers[getattr(signal, name)] = end_both
+            previous = {number: signal.signal(number, handler)
+                        for number, handler in handlers.items()}
             try:
                 for line in process.stdout:  # keep reading: the stage is still finishing
                     print(line, end="", flush=True)
