@@ -6,6 +6,10 @@ RealAdamW = torch.optim.AdamW
 def AdamW(params, **kw):
     if "b2" in variant: kw["betas"] = (0.9, 0.99)
     if "wd" in variant: kw["weight_decay"] = 0.1
+    if "nd1" in variant:  # as nanoGPT: no weight decay on biases and LayerNorm (1-D tensors)
+        params = list(params)
+        params = [{"params": [p for p in params if p.dim() >= 2]},
+                  {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
     return RealAdamW(params, **kw)
 torch.optim.AdamW = AdamW
 if "init" in variant:

@@ -1,0 +1,31 @@
+"""Stage 09's spread over seeds at a recipe it no longer uses by default: seeds 1 and 2 in
+NAME.jsonl beside this file (their outputs in NAME_seed*.txt), and the reference run of
+then (notes/results.jsonl, seed 1337), the last one made with the same settings.
+The seeds ran two at a time, one thread each, as did those of today's defaults
+(notes/seeds.jsonl), so the two can be compared seed by seed.
+
+Run from the repository root: python notes/logs/seeds/earlier.py NAME > notes/logs/seeds/NAME.txt
+NAME: 09_earlier_recipe (5000 steps, weight decay 0.01), 09_lr3e-3 (learning rate 3e-3),
+09_cooldown0.2 (cooldown 0.2, progress every 500 steps)."""
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[2]))
+import compare  # noqa: E402
+
+
+def settings(record):
+    return [o for o in compare.overrides(record) if not o.startswith("--seed=")]
+
+
+name = sys.argv[1] if len(sys.argv) == 2 else sys.exit(__doc__)
+seeds = compare.read_log(str(HERE / f"{name}.jsonl"))
+reference = [r for r in compare.read_log(compare.REFERENCE)
+             if r["stage"] == seeds[0]["stage"] and settings(r) == settings(seeds[0])][-1:]
+print(f"$ python notes/logs/seeds/earlier.py {name}")
+runs = reference + seeds
+for r in runs:
+    print(f"seed {r['seed']}: val loss {r['val_loss']:.4f}, overrides now: "
+          f"{' '.join(compare.overrides(r))}")
+print(f"{runs[0]['stage']}, {name}: {compare.band_text([r['val_loss'] for r in runs])}")
