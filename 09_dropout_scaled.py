@@ -12,9 +12,7 @@ size for a few minutes on a CPU (README.md has measured times). Its learning rat
 short run needs them (over five minutes 4e-3 ended lower than 3e-3 on each of three
 seeds; notes/logs/tuning/). Its weight decay is 0.1, ten times AdamW's default: over five
 minutes it ended lower in both pairs of runs tried (0.2 did worse than 0.1). Its batches
-are 16 windows of 128 characters, 2,048 characters a step, 4200 steps, with a progress
-line every 1000: evaluating every 500 took 20.2 s of the run, every 1000 takes 10.6 s
-(notes/logs/measurements/eval_cost.txt). Dropout is off:
+are 16 windows of 128 characters, 2,048 characters a step, 4200 steps. Dropout is off:
 in a few minutes the model reads the text eight and a half times and dropout mostly
 slows it down (the note has the measurements, made with the earlier recipe).
 --preset=quick trains a good model in about a minute: context 64, 1400 steps, learning
@@ -44,7 +42,7 @@ import common
 batch_size = 16  # independent sequences per training step
 block_size = 128  # maximum context length of a prediction
 max_iters = 4200
-eval_interval = 1000  # each evaluation takes as long as 30 training steps
+eval_interval = 500
 learning_rate = 4e-3
 cooldown = 0.2  # the learning rate decays linearly to zero over this last fraction of iters
 weight_decay = 0.1  # AdamW shrinks every weight by lr * weight_decay of itself each step
@@ -65,8 +63,8 @@ PRESETS = {
     "cpu": {},
     "quick": dict(block_size=64, max_iters=1400, learning_rate=3e-3),
     "lecture": dict(batch_size=64, block_size=256, max_iters=5000, learning_rate=3e-4,
-                    weight_decay=0.01, eval_interval=500, eval_iters=200, n_embd=384,
-                    n_head=6, n_layer=6, dropout=0.2),
+                    weight_decay=0.01, eval_iters=200, n_embd=384, n_head=6, n_layer=6,
+                    dropout=0.2),
     "songci": dict(data="songci", batch_size=32, block_size=64, max_iters=3900,
                    eval_interval=1300, learning_rate=3e-3, weight_decay=0.2,
                    out_dir=os.path.join("out", "songci")),

@@ -29,7 +29,7 @@ import common
 batch_size = 16  # independent sequences per training step
 block_size = 128  # maximum context length of a prediction
 max_iters = 4200
-eval_interval = 1000  # each evaluation takes as long as 30 training steps
+eval_interval = 500
 learning_rate = 4e-3
 cooldown = 0.2  # the learning rate decays linearly to zero over this last fraction of iters
 weight_decay = 0.1  # AdamW shrinks every weight by lr * weight_decay of itself each step
@@ -56,8 +56,8 @@ PRESETS = {
     "cpu": {},
     "quick": dict(block_size=64, max_iters=1400, learning_rate=3e-3),
     "lecture": dict(batch_size=64, block_size=256, max_iters=5000, learning_rate=3e-4,
-                    weight_decay=0.01, eval_interval=500, eval_iters=200, n_embd=384,
-                    n_head=6, n_layer=6, dropout=0.2),
+                    weight_decay=0.01, eval_iters=200, n_embd=384, n_head=6, n_layer=6,
+                    dropout=0.2),
     "songci": dict(data="songci", batch_size=32, block_size=64, max_iters=3900,
                    eval_interval=1300, learning_rate=3e-3, weight_decay=0.2,
                    out_dir=os.path.join("out", "songci")),

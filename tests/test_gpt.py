@@ -42,7 +42,7 @@ def test_lecture_preset_and_overrides_on_top():
     m = load_stage("09_dropout_scaled")
     given = common.configure(vars(m), ["--max_iters=7", "--preset=lecture"])
     assert (m.n_embd, m.n_head, m.n_layer, m.block_size, m.batch_size) == (384, 6, 6, 256, 64)
-    assert (m.dropout, m.learning_rate, m.max_iters, m.eval_interval) == (0.2, 3e-4, 7, 500)
+    assert (m.dropout, m.learning_rate, m.max_iters) == (0.2, 3e-4, 7)
     assert given["n_embd"] == 384 and given["max_iters"] == 7
     with pytest.raises(SystemExit, match=r"--preset=gpu: expected one of cpu, quick, lecture, songci"):
         common.configure(vars(m), ["--preset=gpu"])
