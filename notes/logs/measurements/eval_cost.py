@@ -13,6 +13,7 @@ import torch
 
 sys.path.insert(0, ".")
 import common  # noqa: E402
+from _timing import median, train_step  # noqa: E402
 
 stage09 = importlib.import_module("09_dropout_scaled")
 text, _ = common.load_text("shakespeare")
@@ -27,10 +28,6 @@ print(f"# PyTorch {torch.__version__}, {stage09.threads} threads; median of 5 re
       f"random weights")
 
 
-def median(values):
-    return sorted(values)[len(values) // 2]
-
-
 def timed(f):
     t0 = time.perf_counter()
     f()
@@ -39,11 +36,7 @@ def timed(f):
 
 def steps(n=20):
     for _ in range(n):
-        xb, yb = common.get_batch(train_data, stage09.block_size, stage09.batch_size, "cpu")
-        _, loss = model(xb, yb)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        train_step(stage09, model, optimizer, train_data)
 
 
 def estimate():

@@ -10,6 +10,7 @@ import torch
 
 sys.path.insert(0, ".")
 import common  # noqa: E402
+from _timing import median, train_step  # noqa: E402
 
 stage = importlib.import_module("09_dropout_scaled")
 common.configure(vars(stage), ["--preset=lecture"])
@@ -27,14 +28,10 @@ print(f"# PyTorch {torch.__version__}, {stage.threads} threads; {n_params:,} par
 times = []
 for step in range(8):  # the first three are a warm-up: the first steps run slower
     t0 = time.perf_counter()
-    xb, yb = common.get_batch(train_data, stage.block_size, stage.batch_size, "cpu")
-    _, loss = model(xb, yb)
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
+    loss = train_step(stage, model, optimizer, train_data)
     times.append(time.perf_counter() - t0)
     print(f"step {step}: {times[-1]:.1f} s, loss {loss.item():.4f}")
-step_s = sorted(times[3:])[2]  # median of the five after the warm-up
+step_s = median(times[3:])  # of the five after the warm-up
 tokens = stage.batch_size * stage.block_size
 print(f"median step: {step_s:.1f} s, {tokens / step_s:,.0f} tokens/s; {stage.max_iters} "
       f"steps: {stage.max_iters * step_s / 3600:.0f} hours, evaluations not counted")

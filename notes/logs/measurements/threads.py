@@ -11,6 +11,7 @@ import torch
 
 sys.path.insert(0, ".")
 import common  # noqa: E402
+from _timing import median, train_step  # noqa: E402
 
 stage09 = importlib.import_module("09_dropout_scaled")
 stage10 = importlib.import_module("10_kvcache_sample")
@@ -20,18 +21,10 @@ train_data, _ = common.train_val_split(torch.tensor(vocab.encode(text)))
 print(f"# PyTorch {torch.__version__}; median of 3 repeats; random weights")
 
 
-def median(values):
-    return sorted(values)[len(values) // 2]
-
-
 def seconds_per_step(model, optimizer, n):
     t0 = time.perf_counter()
     for _ in range(n):
-        xb, yb = common.get_batch(train_data, stage09.block_size, stage09.batch_size, "cpu")
-        _, loss = model(xb, yb)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        train_step(stage09, model, optimizer, train_data)
     return (time.perf_counter() - t0) / n
 
 
