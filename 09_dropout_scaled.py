@@ -54,6 +54,7 @@ dropout = 0.0  # fraction of activations zeroed in training (0.2 in the lecture 
 tie_weights = False  # the output layer reuses the token table (notes/songci.md)
 preset = "cpu"  # cpu: the values above; quick: about a minute; lecture, songci: PRESETS
 device = "auto"  # auto, cpu, cuda or mps
+dtype = "auto"  # of training's products: auto (bfloat16 on a CPU built for it), float32, bfloat16
 threads = 2  # CPU threads; two are faster from this size on
 seed = 1337
 data = "shakespeare"  # shakespeare, songci, or the path of a UTF-8 text file
@@ -235,6 +236,7 @@ def main(argv=None):
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     dev = common.pick_device(device)
+    precision = common.pick_dtype(dtype, dev)  # training's; evaluation is always float32
 
     text, info = common.load_text(data)
     vocab = common.Vocab(text)
@@ -243,7 +245,7 @@ def main(argv=None):
 
     model = LanguageModel(len(vocab)).to(dev)
     n_params = sum(p.numel() for p in model.parameters())
-    print(f"{n_params:,} parameters, {len(vocab)} characters, training on {dev}")
+    print(f"{n_params:,} parameters, {len(vocab)} characters, training on {dev} in {precision}")
     optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate,
                                   weight_decay=weight_decay, fused=True)
 
@@ -267,7 +269,9 @@ def main(argv=None):
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate * min(1.0, (1 - it / max_iters) / cooldown)
             xb, yb = common.get_batch(train_data, block_size, batch_size, dev)
-            logits, loss = model(xb, yb)
+            with torch.autocast(dev.partition(":")[0], torch.bfloat16,
+                                enabled=precision == "bfloat16"):  # mixed precision
+                logits, loss = model(xb, yb)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -283,7 +287,7 @@ def main(argv=None):
     result = {**common.hyperparameters(globals()), "stage": os.path.basename(__file__)[:-3],
               "val_loss": val_loss, "train_loss": train_loss, "iters": iters,
               "seconds": seconds, "params": n_params, "tokens_per_s": tokens_per_s,
-              "device": dev, "data_sha256": info["sha256"], "curve": curve}
+              "device": dev, "precision": precision, "data_sha256": info["sha256"], "curve": curve}
     common.log_result(out_dir, result)
     if save_checkpoint(model, vocab, info, iters, val_loss, best) == val_loss:
         print(f"checkpoint: wrote {os.path.join(out_dir, 'ckpt.pt')} (step {iters})")

@@ -47,6 +47,7 @@ top_k = 0  # sample among the k likeliest characters only; 0 means all of them
 interactive = False  # read prompts from standard input until EOF
 compare = False  # generate with and without the cache: speed, and are the ids the same?
 device = "auto"  # auto, cpu, cuda or mps
+dtype = "auto"  # of training's products: auto (bfloat16 on a CPU built for it), float32, bfloat16
 threads = 1  # CPU threads; two are no faster for one character at a time
 seed = 1337
 data = "shakespeare"  # shakespeare, songci, or the path of a UTF-8 text file

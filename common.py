@@ -14,11 +14,11 @@ from torch.nn import functional as F
 
 from plumbing import (  # the stages use these as common.NAME too
     CtrlC, configure, console_prints, hyperparameters, load_text, log_result, now, pick_device,
-    progress, write_atomic)
+    pick_dtype, progress, write_atomic)
 
 __all__ = ["Vocab", "train_val_split", "get_batch", "evaluate",  # what this file defines
            "CtrlC", "configure", "console_prints", "hyperparameters", "load_text", "log_result",
-           "now", "pick_device", "progress", "write_atomic"]
+           "now", "pick_device", "pick_dtype", "progress", "write_atomic"]
 
 
 class Vocab:
