@@ -157,12 +157,13 @@ def test_settings_no_stage_can_run_with_are_refused(override, message):
     ("seed", "--seed=-1", "error: --seed must be in [0, 2**63), got -1"),
     ("device", "--device=gpu", "error: --device must be auto, cpu, cuda, cuda:N, mps or mps:N, got 'gpu'"),
     ("device", "--device=cuda:x", "error: --device must be auto, cpu, cuda, cuda:N, mps or mps:N"),
+    ("dtype", "--dtype=float16", "error: --dtype must be auto, float32 or bfloat16, got 'float16'"),
     ("out_dir", "--out_dir=", "error: --out_dir must be a folder, not empty, got ''"),
     ("data", "--data= ", "error: --data must be a data set name or a file, not empty, got ' '"),
 ])
 def test_the_table_of_constraints_refuses(setting, override, message):
     defaults = {"smoothing": 1.0, "max_iters": 10, "learning_rate": 1e-3, "temperature": 1.0,
-                "top_k": 0, "max_new_tokens": 10, "seed": 1, "device": "auto", "out_dir": "out",
+                "top_k": 0, "max_new_tokens": 10, "seed": 1, "device": "auto", "dtype": "auto", "out_dir": "out",
                 "weight_decay": 0.1,
                 "data": "shakespeare"}
     g = {"__doc__": "", setting: defaults[setting]}
@@ -258,6 +259,21 @@ def test_help_lists_every_hyperparameter(capsys):
     assert "Stage XX: a test." in out
     assert "--batch_size=32" in out and "--learning_rate=0.001" in out
     assert "_private" not in out and "torch" not in out
+
+
+def test_dtype_choice(monkeypatch):
+    for name in ("float32", "bfloat16"):  # asked for: given as asked, on any device
+        assert common.pick_dtype(name, "cpu") == common.pick_dtype(name, "cuda") == name
+    for avx512_bf16, amx, expected in [(True, False, "bfloat16"), (False, True, "bfloat16"),
+                                       (False, False, "float32")]:
+        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+        assert common.pick_dtype("auto", "cpu") == expected
+        for device in ("cuda", "cuda:0", "mps"):  # GPUs keep float32 unless asked
+            assert common.pick_dtype("auto", device) == "float32"
+    monkeypatch.delattr(torch.cpu, "_is_avx512_bf16_supported")  # a PyTorch without them
+    monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported")
+    assert common.pick_dtype("auto", "cpu") == "float32"
 
 
 def test_device_choice(monkeypatch):

@@ -1,12 +1,16 @@
 """What the timing scripts beside this file share (imported, not run): one training step
 of a stage-09 model, as its training loop takes it, and the median of a few timings."""
+import torch
+
 import common
 
 
-def train_step(stage, model, optimizer, data):
-    """One step of stage's training loop on a random batch of data; returns the loss."""
+def train_step(stage, model, optimizer, data, precision="float32"):
+    """One step of stage's training loop on a random batch of data, its products in
+    precision (float32 or bfloat16, as stage 09's --dtype picks); returns the loss."""
     xb, yb = common.get_batch(data, stage.block_size, stage.batch_size, "cpu")
-    _, loss = model(xb, yb)
+    with torch.autocast("cpu", torch.bfloat16, enabled=precision == "bfloat16"):
+        _, loss = model(xb, yb)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()

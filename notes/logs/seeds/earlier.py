@@ -5,7 +5,9 @@ The seeds ran two at a time, one thread each, as did those of today's defaults
 (notes/seeds.jsonl), so the two can be compared seed by seed.
 
 Run from the repository root: python notes/logs/seeds/earlier.py NAME > notes/logs/seeds/NAME.txt
-NAME: 09_earlier_recipe (5000 steps, weight decay 0.01) or 09_lr3e-3 (learning rate 3e-3)."""
+NAME: 09_earlier_recipe (5000 steps, weight decay 0.01), 09_lr3e-3 (learning rate 3e-3) or
+09_float32 (today's recipe in float32, as before --dtype; today's default is bfloat16 on a CPU
+built for it)."""
 import sys
 from pathlib import Path
 
