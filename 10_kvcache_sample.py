@@ -241,7 +241,7 @@ def check_given(given, checkpoint):
                  f"--out_dir={other}\n  python 10_kvcache_sample.py --out_dir={other}")
     from_preset = PRESETS.get(given.get("preset"), {})
     for name in ("batch_size", "max_iters", "eval_interval", "learning_rate", "cooldown",
-                 "weight_decay", "eval_iters", "dropout"):
+                 "weight_decay", "eval_iters", "dropout", "dtype"):
         if name in given and name not in from_preset:
             print(f"note: --{name} is a training setting; sampling ignores it (the "
                   f"checkpoint decides the model)", file=sys.stderr)

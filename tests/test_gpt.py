@@ -429,12 +429,13 @@ def test_the_checkpoint_decides_the_data(checkpoint_dir, capsys):
         f"  python 09_dropout_scaled.py --data=songci --out_dir={checkpoint_dir / 'songci'}\n"
         f"  python 10_kvcache_sample.py --out_dir={checkpoint_dir / 'songci'}")
     run10(checkpoint_dir, "--data=shakespeare", "--max_iters=9", "--dropout=0.1",
-          "--weight_decay=0.2", "--max_new_tokens=5")
+          "--weight_decay=0.2", "--dtype=bfloat16", "--max_new_tokens=5")
     err = capsys.readouterr().err
     assert "note: --max_iters is a training setting; sampling ignores it (the checkpoint " \
            "decides the model)" in err
     assert "note: --dropout is a training setting" in err and "--data" not in err
     assert "note: --weight_decay is a training setting" in err
+    assert "note: --dtype is a training setting" in err  # sampling is float32
 
 
 def test_an_empty_prompt_says_where_it_starts(checkpoint_dir, capsys):

@@ -2,7 +2,7 @@
 NAME.jsonl beside this file (their outputs in NAME_seed*.txt), and the reference run of
 then (notes/results.jsonl, seed 1337), the last one made with the same settings.
 The seeds ran two at a time, one thread each, as did those of today's defaults
-(notes/seeds.jsonl), so the two can be compared seed by seed.
+(notes/seeds.jsonl), so the two can be compared seed by seed; the last lines do that.
 
 Run from the repository root: python notes/logs/seeds/earlier.py NAME > notes/logs/seeds/NAME.txt
 NAME: 09_earlier_recipe (5000 steps, weight decay 0.01), 09_lr3e-3 (learning rate 3e-3) or
@@ -30,3 +30,13 @@ for r in runs:
     print(f"seed {r['seed']}: val loss {r['val_loss']:.4f}, overrides now: "
           f"{' '.join(compare.overrides(r))}")
 print(f"{runs[0]['stage']}, {name}: {compare.band_text([r['val_loss'] for r in runs])}")
+today = compare.by_seed(compare.read_log(compare.REFERENCE) + compare.read_log(compare.SEEDS),
+                        "shakespeare")[runs[0]["stage"]]
+print("today's defaults, seed by seed (today's minus this recipe's):")
+for r in runs:
+    if r["seed"] in today:
+        print(f"seed {r['seed']}: {today[r['seed']]:.4f} against {r['val_loss']:.4f}, "
+              f"{today[r['seed']] - r['val_loss']:+.4f}")
+mean_now = sum(today[r["seed"]] for r in runs) / len(runs)
+mean_then = sum(r["val_loss"] for r in runs) / len(runs)
+print(f"mean of the same seeds: {mean_now:.4f} against {mean_then:.4f}, {mean_now - mean_then:+.4f}")
