@@ -59,9 +59,8 @@ PRESETS = {
     "lecture": dict(batch_size=64, block_size=256, max_iters=5000, learning_rate=3e-4,
                     weight_decay=0.01, eval_iters=200, n_embd=384, n_head=6, n_layer=6,
                     dropout=0.2),
-    "songci": dict(data="songci", batch_size=32, block_size=64, max_iters=3900,
-                   eval_interval=1300, learning_rate=3e-3, weight_decay=0.2,
-                   out_dir=os.path.join("out", "songci")),
+    "songci": dict(data="songci", batch_size=32, block_size=64, max_iters=7000,
+                   eval_interval=2400, weight_decay=0.2, out_dir=os.path.join("out", "songci")),
 }
 
 
