@@ -61,8 +61,8 @@ KV_CACHE_ROW = ("| `10_kvcache_sample.py` | sampling with a **key/value cache** 
                 "`diff -u 09_dropout_scaled.py 10_kvcache_sample.py` | (samples) | – | "
                 "see below | – |")
 NOT_SETTINGS = {"out_dir", "device", "threads"}  # where a run went, not what it trained
-ADDED_LATER = {"weight_decay": 0.01, "dtype": "float32"}  # settings added since runs were
-# logged: what those runs used
+# settings added since runs were logged: what those runs used
+ADDED_LATER = {"weight_decay": 0.01, "dtype": "float32"}
 LADDER = [name for name, *_ in STAGES]
 LADDER_COMMANDS = [[name + ".py"] for name in LADDER] + [["10_kvcache_sample.py", "--compare"]]
 SONGCI_COMMANDS = [[name + ".py", "--preset=songci"] for name in LADDER] + [

@@ -163,9 +163,8 @@ def test_settings_no_stage_can_run_with_are_refused(override, message):
 ])
 def test_the_table_of_constraints_refuses(setting, override, message):
     defaults = {"smoothing": 1.0, "max_iters": 10, "learning_rate": 1e-3, "temperature": 1.0,
-                "top_k": 0, "max_new_tokens": 10, "seed": 1, "device": "auto", "dtype": "auto", "out_dir": "out",
-                "weight_decay": 0.1,
-                "data": "shakespeare"}
+                "top_k": 0, "max_new_tokens": 10, "seed": 1, "device": "auto", "dtype": "auto",
+                "out_dir": "out", "weight_decay": 0.1, "data": "shakespeare"}
     g = {"__doc__": "", setting: defaults[setting]}
     with pytest.raises(SystemExit) as e:
         common.configure(g, [override], trains=False)

@@ -45,8 +45,8 @@ for n, what in [(384, "q, k, v"), (512, "feed-forward in"), (65, "output layer, 
     for dtype in (torch.float32, torch.bfloat16):
         x, w = a.to(dtype), b.to(dtype)
         speeds[dtype] = 2 * 2048 * 128 * n / timed(lambda: x @ w, 50) / 1e9
-    print(f"  N={n:<5} {what:<26} float32 {speeds[torch.float32]:6.1f}, "
-          f"bfloat16 {speeds[torch.bfloat16]:6.1f} ({speeds[torch.bfloat16] / speeds[torch.float32]:.1f}x)")
+    f32, b16 = speeds[torch.float32], speeds[torch.bfloat16]
+    print(f"  N={n:<5} {what:<26} float32 {f32:6.1f}, bfloat16 {b16:6.1f} ({b16 / f32:.1f}x)")
 
 print("training steps: ms a step")
 for preset in ("cpu", "quick", "songci"):

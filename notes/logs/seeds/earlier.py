@@ -8,6 +8,7 @@ Run from the repository root: python notes/logs/seeds/earlier.py NAME > notes/lo
 NAME: 09_earlier_recipe (5000 steps, weight decay 0.01), 09_lr3e-3 (learning rate 3e-3) or
 09_float32 (today's recipe in float32, as before --dtype; today's default is bfloat16 on a CPU
 built for it)."""
+import statistics
 import sys
 from pathlib import Path
 
@@ -32,11 +33,11 @@ for r in runs:
 print(f"{runs[0]['stage']}, {name}: {compare.band_text([r['val_loss'] for r in runs])}")
 today = compare.by_seed(compare.read_log(compare.REFERENCE) + compare.read_log(compare.SEEDS),
                         "shakespeare")[runs[0]["stage"]]
+shared = [r for r in runs if r["seed"] in today]  # seeds run at both recipes
 print("today's defaults, seed by seed (today's minus this recipe's):")
-for r in runs:
-    if r["seed"] in today:
-        print(f"seed {r['seed']}: {today[r['seed']]:.4f} against {r['val_loss']:.4f}, "
-              f"{today[r['seed']] - r['val_loss']:+.4f}")
-mean_now = sum(today[r["seed"]] for r in runs) / len(runs)
-mean_then = sum(r["val_loss"] for r in runs) / len(runs)
-print(f"mean of the same seeds: {mean_now:.4f} against {mean_then:.4f}, {mean_now - mean_then:+.4f}")
+for r in shared:
+    print(f"seed {r['seed']}: {today[r['seed']]:.4f} against {r['val_loss']:.4f}, "
+          f"{today[r['seed']] - r['val_loss']:+.4f}")
+now, then = (statistics.mean(losses) for losses in
+             ([today[r["seed"]] for r in shared], [r["val_loss"] for r in shared]))
+print(f"mean of the same seeds: {now:.4f} against {then:.4f}, {now - then:+.4f}")
