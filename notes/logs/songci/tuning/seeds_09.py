@@ -1,7 +1,7 @@
 """Stage 09 at --preset=songci: the val loss of each run at the preset's settings, and the
-spread over the seeds that ran with one thread each (two at a time). Reads the final line of
-each log beside this file and of the preset's own run (notes/logs/songci/09_dropout_scaled.txt,
-two threads, alone). Run from the repository root:
+spread over the seeds, with one thread each and with two (the preset's), two runs at a time
+but for the preset's own run (notes/logs/songci/09_dropout_scaled.txt, alone). Reads the
+final line of each log. Run from the repository root:
 python notes/logs/songci/tuning/seeds_09.py"""
 import re
 import sys
@@ -18,11 +18,13 @@ def val_loss(path):
 
 one_thread = {1337: HERE / "09_bf16_7000_lr4e-3.txt", 1: HERE / "09_bf16_7000_lr4e-3_seed1.txt",
               2: HERE / "09_bf16_7000_lr4e-3_seed2.txt"}
+two_threads = {1337: HERE.parent / "09_dropout_scaled.txt",  # the preset's run, alone
+               1: HERE / "09_bf16_7000_lr4e-3_seed1_2threads.txt",
+               2: HERE / "09_bf16_7000_lr4e-3_seed2_2threads.txt"}
 print("$ python notes/logs/songci/tuning/seeds_09.py")
-losses = []
-for seed, path in one_thread.items():
-    losses.append(val_loss(path))
-    print(f"seed {seed}, one thread: val loss {losses[-1]:.4f} ({path.name})")
-print(f"over seeds, one thread: {compare.band_text(losses)}")
-preset = HERE.parent / "09_dropout_scaled.txt"
-print(f"seed 1337, two threads (the preset's run, alone): val loss {val_loss(preset):.4f}")
+for threads, logs in (("one thread", one_thread), ("two threads", two_threads)):
+    losses = []
+    for seed, path in logs.items():
+        losses.append(val_loss(path))
+        print(f"seed {seed}, {threads}: val loss {losses[-1]:.4f} ({path.relative_to(HERE.parent)})")
+    print(f"over seeds, {threads}: {compare.band_text(losses)}")
