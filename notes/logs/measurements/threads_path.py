@@ -10,7 +10,6 @@ import sys
 import torch
 
 sys.path.insert(0, ".")
-sys.path.insert(0, "notes/logs/measurements")
 import common  # noqa: E402
 from _timing import train_step  # noqa: E402
 
@@ -45,4 +44,4 @@ for precision in ("float32", "bfloat16"):
         print(f"{precision:<9} step {step:>3}: training loss, 1 thread {one[step]:.6f}, "
               f"2 threads {two[step]:.6f}, difference {two[step] - one[step]:+.6f}")
     print(f"{precision:<9} after {SHOWN[-1]} steps: largest weight difference "
-          f"{(w2 - w1).abs().max().item():.2e} (weights' largest size {w1.abs().max().item():.2f})")
+          f"{(w2 - w1).abs().max().item():.2f} (weights' largest size {w1.abs().max().item():.2f})")
