@@ -6,13 +6,12 @@ into the probabilities of the next character. No gradient descent: the counts ar
 best a bigram model can do, and every later stage is measured against their val loss.
 """
 
-import os
-
 import torch
 import torch.nn as nn
 from torch.nn import functional as F
 
 import common
+from common import plumbing  # settings, Ctrl-C, progress, logs: what is not the lesson
 
 # hyperparameters
 block_size = 8  # maximum context length of a prediction
@@ -66,12 +65,12 @@ class LanguageModel(nn.Module):
 
 
 def main(argv=None):
-    common.configure(globals(), argv)
+    plumbing.configure(globals(), argv)  # --name=value overrides, each checked
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
-    dev = common.pick_device(device)
+    dev = plumbing.pick_device(device)
 
-    text, info = common.load_text(data)
+    text, source = common.load_text(data)
     vocab = common.Vocab(text)
     ids = torch.tensor(vocab.encode(text), dtype=torch.long)
     train_data, val_data = common.train_val_split(ids)
@@ -80,21 +79,12 @@ def main(argv=None):
     n_params = model.counts.numel()
     print(f"{n_params:,} counts, {len(vocab)} characters, counting on {dev}")
 
-    t0 = common.now(dev)
+    run = plumbing.Run(globals(), source, dev)  # the clock, the results log
     model.fit(train_data.to(dev))
-    train_seconds = common.now(dev) - t0
 
-    val_loss = common.evaluate(model, val_data, block_size, dev)
+    val_loss = common.evaluate(model, val_data, block_size, dev)  # the whole split
     train_loss = common.evaluate(model, train_data[: len(val_data)], block_size, dev)  # val-sized
-    seconds = common.now(dev) - t0
-    tokens_per_s = len(train_data) / max(train_seconds, 1e-9)
-    print(f"final: val loss {val_loss:.4f} (whole split), train loss {train_loss:.4f} "
-          f"| {seconds:.1f} s, {tokens_per_s:,.0f} tokens/s")
-    result = {**common.hyperparameters(globals()), "stage": os.path.basename(__file__)[:-3],
-              "val_loss": val_loss, "train_loss": train_loss, "iters": 0,
-              "seconds": seconds, "params": n_params, "tokens_per_s": tokens_per_s,
-              "device": dev, "data_sha256": info["sha256"]}
-    common.log_result(out_dir, result)
+    result = run.finish(val_loss, train_loss, n_params, tokens=len(train_data))
 
     model.eval()
     context = torch.zeros((1, 1), dtype=torch.long, device=dev)

@@ -7,13 +7,12 @@ the signal shrinks at every layer on the way forward, and the gradients with it.
 Stages 07 and 08 fix that.
 """
 
-import os
-
 import torch
 import torch.nn as nn
 from torch.nn import functional as F
 
 import common
+from common import plumbing  # settings, Ctrl-C, progress, logs: what is not the lesson
 
 # hyperparameters
 batch_size = 32  # independent sequences per training step
@@ -155,12 +154,12 @@ class LanguageModel(nn.Module):
 
 
 def main(argv=None):
-    common.configure(globals(), argv)
+    plumbing.configure(globals(), argv)  # --name=value overrides, each checked
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
-    dev = common.pick_device(device)
+    dev = plumbing.pick_device(device)
 
-    text, info = common.load_text(data)
+    text, source = common.load_text(data)
     vocab = common.Vocab(text)
     ids = torch.tensor(vocab.encode(text), dtype=torch.long)
     train_data, val_data = common.train_val_split(ids)
@@ -170,40 +169,22 @@ def main(argv=None):
     print(f"{n_params:,} parameters, {len(vocab)} characters, training on {dev}")
     optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, fused=True)
 
-    t0 = common.now(dev)
-    curve = []  # (step, train loss, val loss) at every evaluation, for the results log
-    iters = 0  # steps taken: max_iters, or fewer if Ctrl-C ended training early
-    with common.CtrlC() as ctrl_c:  # Ctrl-C ends training after the current step
-        for it in range(max_iters):
-            if ctrl_c.pressed:
-                break
-            if it % eval_interval == 0:
-                losses = estimate_loss(model, {"train": train_data, "val": val_data}, dev)
-                curve.append((it, losses["train"], losses["val"]))
-                print(f"step {it}: train loss {losses['train']:.4f}, "
-                      f"val loss {losses['val']:.4f}"
-                      + common.progress(it, max_iters, t0, batch_size * block_size))
-            for group in optimizer.param_groups:
-                group["lr"] = learning_rate * min(1.0, (1 - it / max_iters) / cooldown)
-            xb, yb = common.get_batch(train_data, block_size, batch_size, dev)
-            logits, loss = model(xb, yb)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            iters = it + 1
-    train_seconds = common.now(dev) - t0
+    run = plumbing.Run(globals(), source, dev)  # Ctrl-C, progress lines, the results log
+    for it in run.steps():  # range(max_iters), ended early by Ctrl-C
+        if it % eval_interval == 0:
+            losses = estimate_loss(model, {"train": train_data, "val": val_data}, dev)
+            run.report(it, losses)
+        for group in optimizer.param_groups:  # the learning rate: held, then cooled down
+            group["lr"] = learning_rate * min(1.0, (1 - it / max_iters) / cooldown)
+        xb, yb = common.get_batch(train_data, block_size, batch_size, dev)
+        logits, loss = model(xb, yb)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
 
-    val_loss = common.evaluate(model, val_data, block_size, dev)
+    val_loss = common.evaluate(model, val_data, block_size, dev)  # the whole split
     train_loss = common.evaluate(model, train_data[: len(val_data)], block_size, dev)  # val-sized
-    seconds = common.now(dev) - t0
-    tokens_per_s = iters * batch_size * block_size / max(train_seconds, 1e-9)
-    print(f"final: val loss {val_loss:.4f} (whole split), train loss {train_loss:.4f} "
-          f"| {seconds:.1f} s, {tokens_per_s:,.0f} tokens/s")
-    result = {**common.hyperparameters(globals()), "stage": os.path.basename(__file__)[:-3],
-              "val_loss": val_loss, "train_loss": train_loss, "iters": iters,
-              "seconds": seconds, "params": n_params, "tokens_per_s": tokens_per_s,
-              "device": dev, "data_sha256": info["sha256"], "curve": curve}
-    common.log_result(out_dir, result)
+    result = run.finish(val_loss, train_loss, n_params)  # prints it, logs it
 
     model.eval()
     context = torch.zeros((1, 1), dtype=torch.long, device=dev)

@@ -1,10 +1,9 @@
 """What every stage shares and no stage changes: the text as character ids, the
 train/val split, random batches, and the whole-split evaluation.
 
-Nothing about the model lives here. The plumbing (downloading the data sets,
-command-line overrides, device choice, the clock, the results log, Ctrl-C) lives in
-plumbing.py; the names the stages use are imported below, so a stage imports only
-`common` and calls, for example, common.load_text(data).
+Nothing about the model lives here, and nothing that is not the lesson: settings, data
+downloads, Ctrl-C, progress lines, the results log and checkpoints are plumbing.py, which a
+stage reaches as `plumbing.NAME` (after `from common import plumbing`).
 """
 
 import sys
@@ -12,13 +11,13 @@ import sys
 import torch
 from torch.nn import functional as F
 
-from plumbing import (  # the stages use these as common.NAME too
-    CtrlC, configure, console_prints, hyperparameters, load_text, log_result, now, pick_device,
-    pick_dtype, progress, write_atomic)
+import plumbing  # noqa: F401  (the stages' `from common import plumbing`)
 
-__all__ = ["Vocab", "train_val_split", "get_batch", "evaluate",  # what this file defines
-           "CtrlC", "configure", "console_prints", "hyperparameters", "load_text", "log_result",
-           "now", "pick_device", "pick_dtype", "progress", "write_atomic"]
+
+def load_text(data):
+    """(text, source) of a data set ('shakespeare', 'songci': downloaded on first use and
+    checked by sha256) or of a UTF-8 text file; source is {"data": ..., "sha256": ...}."""
+    return plumbing.read_text(data)
 
 
 class Vocab:

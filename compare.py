@@ -121,7 +121,7 @@ def load_stage(name):
 
 @functools.lru_cache(maxsize=None)
 def defaults(stage):
-    return common.hyperparameters(vars(load_stage(stage)))
+    return plumbing.hyperparameters(vars(load_stage(stage)))
 
 
 @functools.lru_cache(maxsize=None)
@@ -352,7 +352,7 @@ def write_readme(path, runs, bands=None):
     if SONGCI_START in text and os.path.exists(SONGCI):
         text = replace_between(text, SONGCI_START, SONGCI_END, songci_table(read_log(SONGCI)),
                                path)
-    common.write_atomic(path, text.encode("utf-8"))
+    plumbing.write_atomic(path, text.encode("utf-8"))
 
 
 def run_ladder(log_dir, commands=LADDER_COMMANDS):

@@ -40,6 +40,7 @@ from torch.nn import functional as F  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 import common  # noqa: E402
+import plumbing  # noqa: E402
 import compare  # noqa: E402
 
 FIGURES = os.path.join(ROOT, "notes", "figures")
@@ -305,8 +306,11 @@ def draw_kvcache(log):
     """Time per generated character, with and without the cache, at two model sizes."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for ax, preset in zip(axes, ("cpu", "lecture")):
+        nine = compare.load_stage("09_dropout_scaled")  # the model stage 09 trains at preset
+        plumbing.configure(vars(nine), [f"--preset={preset}"], trains=False)
         stage = compare.load_stage("10_kvcache_sample")
-        common.configure(vars(stage), [f"--preset={preset}"], trains=False)
+        for name in plumbing.SHAPE + ("dropout", "tie_weights"):
+            setattr(stage, name, getattr(nine, name))
         torch.manual_seed(stage.seed)
         torch.set_num_threads(stage.threads)
         model = stage.LanguageModel(65).eval()  # random weights: speed does not depend on them

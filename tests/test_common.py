@@ -102,29 +102,29 @@ def scope():
 
 def test_overrides_are_parsed_with_the_default_type():
     g = scope()
-    common.configure(g, ["--batch_size=8", "--learning_rate=3e-4", "--data=x.txt", "--flag=true"])
+    plumbing.configure(g, ["--batch_size=8", "--learning_rate=3e-4", "--data=x.txt", "--flag=true"])
     assert (g["batch_size"], g["learning_rate"], g["data"], g["flag"]) == (8, 3e-4, "x.txt", True)
-    assert common.hyperparameters(g) == {"batch_size": 8, "learning_rate": 3e-4,
+    assert plumbing.hyperparameters(g) == {"batch_size": 8, "learning_rate": 3e-4,
                                          "data": "x.txt", "flag": True}
 
 
 def test_unknown_override_is_named(capsys):
     with pytest.raises(SystemExit, match=r"unknown option --batchsize; known: --batch_size"):
-        common.configure(scope(), ["--batchsize=8"])
+        plumbing.configure(scope(), ["--batchsize=8"])
 
 
 def test_bad_value_says_what_was_expected():
     with pytest.raises(SystemExit, match=r"--batch_size=eight: expected int \(e.g. --batch_size=32\)"):
-        common.configure(scope(), ["--batch_size=eight"])
+        plumbing.configure(scope(), ["--batch_size=eight"])
     with pytest.raises(SystemExit, match=r"--flag=maybe: expected bool"):
-        common.configure(scope(), ["--flag=maybe"])
+        plumbing.configure(scope(), ["--flag=maybe"])
 
 
 def test_override_without_value_is_rejected_unless_a_flag():
     with pytest.raises(SystemExit, match=r"--batch_size: overrides take the form --name=value"):
-        common.configure(scope(), ["--batch_size"])
+        plumbing.configure(scope(), ["--batch_size"])
     g = scope()
-    common.configure(g, ["--flag"])
+    plumbing.configure(g, ["--flag"])
     assert g["flag"] is True
 
 
@@ -138,7 +138,7 @@ def test_override_without_value_is_rejected_unless_a_flag():
 def test_settings_no_stage_can_run_with_are_refused(override, message):
     g = {**scope(), "eval_interval": 500, "cooldown": 0.2, "dropout": 0.0}
     with pytest.raises(SystemExit) as e:
-        common.configure(g, [override])
+        plumbing.configure(g, [override])
     assert str(e.value).startswith(message)
 
 
@@ -167,7 +167,7 @@ def test_the_table_of_constraints_refuses(setting, override, message):
                 "out_dir": "out", "weight_decay": 0.1, "data": "shakespeare"}
     g = {"__doc__": "", setting: defaults[setting]}
     with pytest.raises(SystemExit) as e:
-        common.configure(g, [override], trains=False)
+        plumbing.configure(g, [override], trains=False)
     assert str(e.value).startswith(message)
 
 
@@ -175,14 +175,14 @@ def test_every_setting_a_script_has_is_in_the_table_or_free():
     from conftest import STAGES, load_stage
     free = {"preset", "prompt", "interactive", "compare", "tie_weights"}  # any value can run
     for stage in STAGES:
-        for name in common.hyperparameters(vars(load_stage(stage))):
+        for name in plumbing.hyperparameters(vars(load_stage(stage))):
             assert name in plumbing.CONSTRAINTS or name in free, (stage, name)
 
 
 def test_heads_must_divide_the_width():
     g = {"__doc__": "", "n_embd": 32, "n_head": 4}
     with pytest.raises(SystemExit) as e:
-        common.configure(g, ["--n_head=5"])
+        plumbing.configure(g, ["--n_head=5"])
     assert str(e.value) == ("error: --n_embd=32 is not divisible by --n_head=5; "
                             "each head gets n_embd // n_head channels")
 
@@ -192,11 +192,11 @@ def test_an_unusable_out_dir_is_refused_at_start_up(tmp_path):
     a_file.write_text("I am a file")
     for out_dir in (a_file, a_file / "below"):
         with pytest.raises(SystemExit) as e:
-            common.configure({"__doc__": "", "out_dir": "out"}, [f"--out_dir={out_dir}"])
+            plumbing.configure({"__doc__": "", "out_dir": "out"}, [f"--out_dir={out_dir}"])
         assert str(e.value).startswith(f"error: --out_dir={out_dir}: cannot write there (")
         assert str(e.value).endswith("); choose another folder")
     g = {"__doc__": "", "out_dir": "out"}
-    common.configure(g, [f"--out_dir={tmp_path / 'new' / 'folder'}"])
+    plumbing.configure(g, [f"--out_dir={tmp_path / 'new' / 'folder'}"])
     assert (tmp_path / "new" / "folder").is_dir() and not list((tmp_path / "new" / "folder").iterdir())
 
 
@@ -206,29 +206,73 @@ def test_a_read_only_out_dir_is_refused_at_start_up(tmp_path):
     os.chmod(tmp_path, 0o555)
     try:
         with pytest.raises(SystemExit, match=r"cannot write there \(Permission denied\)"):
-            common.configure({"__doc__": "", "out_dir": "out"}, [f"--out_dir={tmp_path}"])
+            plumbing.configure({"__doc__": "", "out_dir": "out"}, [f"--out_dir={tmp_path}"])
     finally:
         os.chmod(tmp_path, 0o755)
 
 
+def a_run(tmp_path, max_iters=10, **settings):
+    """A plumbing.Run for a scope like a stage's."""
+    scope = {"__file__": "/x/07_test.py", "max_iters": max_iters, "batch_size": 4,
+             "block_size": 8, "out_dir": str(tmp_path), **settings}
+    return plumbing.Run(scope, {"data": "shakespeare", "sha256": "abc"}, "cpu")
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="Windows cannot send SIGINT to a process")
-def test_ctrl_c_is_restored_however_the_block_is_left():
+def test_ctrl_c_ends_the_loop_and_is_restored_however_it_is_left(tmp_path):
     before = signal.getsignal(signal.SIGINT)
+    run = a_run(tmp_path)
     with pytest.raises(RuntimeError):
-        with common.CtrlC():
+        for it in run.steps():
             assert signal.getsignal(signal.SIGINT) != before
             raise RuntimeError("training failed")
+    assert signal.getsignal(signal.SIGINT) is before and run.iters == 0
+    run = a_run(tmp_path)
+    for it in run.steps():
+        if it == 3:
+            signal.raise_signal(signal.SIGINT)  # the first Ctrl-C only ends the loop
+            assert run.pressed and signal.getsignal(signal.SIGINT) is before  # a second stops
+    assert it == 3 and run.iters == 4  # the step under way was finished
     assert signal.getsignal(signal.SIGINT) is before
-    with common.CtrlC() as ctrl_c:
-        signal.raise_signal(signal.SIGINT)  # the first Ctrl-C only sets the flag
-        assert ctrl_c.pressed
-        assert signal.getsignal(signal.SIGINT) is before  # a second one would stop
-    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_a_run_logs_its_record(tmp_path, capsys):
+    run = a_run(tmp_path, max_iters=5, seed=3)
+    for it in run.steps():
+        if it % 2 == 0:
+            run.report(it, {"train": 3.0 - it / 10, "val": 3.1 - it / 10})
+    result = run.finish(2.5, 2.4, 1234)
+    record = json.loads((tmp_path / "results.jsonl").read_text(encoding="utf-8"))
+    assert record == json.loads(json.dumps({**result, "time": record["time"]}))
+    assert (result["stage"], result["iters"], result["params"], result["seed"]) == (
+        "07_test", 5, 1234, 3)
+    assert record["curve"] == [[0, 3.0, 3.1], [2, 2.8, 2.9], [4, 2.6, 2.7]]
+    assert result["data_sha256"] == "abc" and "precision" not in result
+    out = capsys.readouterr().out
+    assert "step 2: train loss 2.8000, val loss 2.9000 | " in out
+    assert "final: val loss 2.5000 (whole split), train loss 2.4000 | " in out
+
+
+def test_progress_comes_at_a_steady_rhythm_with_an_eta_from_recent_speed(tmp_path, monkeypatch,
+                                                                           capsys):
+    clock = [100.0]
+    monkeypatch.setattr(plumbing.time, "perf_counter", lambda: clock[0])
+    run = a_run(tmp_path, max_iters=100)  # 4 x 8 = 32 tokens a step
+    for it in run.steps():
+        if it == 0:
+            run.report(it, {"train": 4.0, "val": 4.0})
+        clock[0] += 1.0 if it < 20 else 2.0  # a step takes 1 s, then 2 s: the machine got busy
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "step 0: train loss 4.0000, val loss 4.0000"  # no speed yet
+    assert lines[1] == "step 10 of 100 | 32 tokens/s, 10 s, ETA 90 s"
+    assert lines[2] == "step 20 of 100 | 32 tokens/s, 20 s, ETA 80 s"
+    assert lines[3] == "step 25 of 100 | 16 tokens/s, 30 s, ETA 150 s"  # recent speed, not 25/30
+    assert len(lines) == 3 + (100 - 20) // 5  # one every 10 s, whatever eval_interval is
 
 
 def test_an_uncaught_ctrl_c_in_a_script_ends_in_one_line():
-    code = ("import sys; sys.argv = ['stage.py', '--batch_size=4']; import common; "
-            "scope = {'__doc__': '', 'batch_size': 32}; common.configure(scope); "
+    code = ("import sys; sys.argv = ['stage.py', '--batch_size=4']; import plumbing; "
+            "scope = {'__doc__': '', 'batch_size': 32}; plumbing.configure(scope); "
             "print(scope['batch_size']); raise KeyboardInterrupt  # as during the final evaluation")
     run = subprocess_run(code)
     assert run.stdout.split() == [b"4"] and run.stderr.strip() == b"Ctrl-C: stopped"  # one line
@@ -237,22 +281,15 @@ def test_an_uncaught_ctrl_c_in_a_script_ends_in_one_line():
     assert b"Traceback" in run.stderr and b"KeyError: 7" in run.stderr  # bugs still show where
 
 
-def test_progress_reads_a_fine_clock(monkeypatch):
-    monkeypatch.setattr(plumbing.time, "perf_counter", lambda: 110.0)
-    assert common.progress(0, 100, 100.0, 256) == ""
-    assert common.progress(25, 100, 100.0, 256) == " | 640 tokens/s, 10 s, ETA 30 s"
-    assert common.progress(25, 100, 110.0, 256) == ""  # no time has passed: no division by 0
-
-
 def test_settings_at_the_edges_are_accepted():
     g = {**scope(), "eval_interval": 500, "cooldown": 0.2, "dropout": 0.0}
-    common.configure(g, ["--eval_interval=1", "--cooldown=1", "--dropout=0.99"])
+    plumbing.configure(g, ["--eval_interval=1", "--cooldown=1", "--dropout=0.99"])
     assert (g["eval_interval"], g["cooldown"], g["dropout"]) == (1, 1.0, 0.99)
 
 
 def test_help_lists_every_hyperparameter(capsys):
     with pytest.raises(SystemExit) as e:
-        common.configure(scope(), ["--help"])
+        plumbing.configure(scope(), ["--help"])
     assert e.value.code == 0
     out = capsys.readouterr().out
     assert "Stage XX: a test." in out
@@ -262,48 +299,53 @@ def test_help_lists_every_hyperparameter(capsys):
 
 def test_dtype_choice(monkeypatch):
     for name in ("float32", "bfloat16"):  # asked for: given as asked, on any device
-        assert common.pick_dtype(name, "cpu") == common.pick_dtype(name, "cuda") == name
-    for avx512_bf16, amx, expected in [(True, False, "bfloat16"), (False, True, "bfloat16"),
-                                       (False, False, "float32")]:
-        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
-        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
-        assert common.pick_dtype("auto", "cpu") == expected
+        assert plumbing.pick_dtype(name, "cpu", 64, 32) == plumbing.pick_dtype(name, "cuda", 64, 32)
+        assert plumbing.pick_dtype(name, "cpu", 64, 32) == (name, "")
+    for gain, expected in [(2.3, "bfloat16"), (1.25, "bfloat16"), (1.1, "float32"),
+                           (0.4, "float32")]:  # auto: what a product of the model's shape says
+        monkeypatch.setattr(plumbing, "bf16_gain", lambda rows, width: gain)
+        chosen, why = plumbing.pick_dtype("auto", "cpu", 2048, 128)
+        assert chosen == expected and f"{gain:.1f}x as fast here)" in why
         for device in ("cuda", "cuda:0", "mps"):  # GPUs keep float32 unless asked
-            assert common.pick_dtype("auto", device) == "float32"
-    monkeypatch.delattr(torch.cpu, "_is_avx512_bf16_supported")  # a PyTorch without them
-    monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported")
-    assert common.pick_dtype("auto", "cpu") == "float32"
+            assert plumbing.pick_dtype("auto", device, 2048, 128)[0] == "float32"
+
+
+def test_the_dtype_measurement_leaves_the_random_numbers_alone():
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    gain = plumbing.bf16_gain(64, 16, repeats=1)
+    assert gain > 0 and torch.equal(torch.rand(3), expected)
 
 
 def test_device_choice(monkeypatch):
-    assert common.pick_device("cpu") == "cpu"
-    with pytest.raises(SystemExit, match=r"--device=tpu: expected auto, cpu, cuda, cuda:N or mps"):
-        common.pick_device("tpu")
+    assert plumbing.pick_device("cpu") == "cpu"  # a name no run can use: configure refuses it
     available = {"cuda": False, "mps": False}
     monkeypatch.setattr(torch.cuda, "is_available", lambda: available["cuda"])
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1 if available["cuda"] else 0)
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: available["mps"])
-    assert common.pick_device("auto") == "cpu"
+    assert plumbing.pick_device("auto") == "cpu"
     for name in ("cuda", "cuda:0"):
         with pytest.raises(SystemExit, match=rf"--device={name} but PyTorch sees no CUDA GPU"):
-            common.pick_device(name)
+            plumbing.pick_device(name)
     for name in ("mps", "mps:0"):  # mps:0 used to skip the check
         with pytest.raises(SystemExit, match=rf"--device={name} but Apple's MPS is not available"):
-            common.pick_device(name)
+            plumbing.pick_device(name)
     available["mps"] = True
-    assert common.pick_device("auto") == "mps" and common.pick_device("mps:0") == "mps:0"
-    with pytest.raises(SystemExit, match=r"--device=mps:1: Apple's MPS has one device, mps:0"):
-        common.pick_device("mps:1")
+    assert plumbing.pick_device("auto") == "mps" and plumbing.pick_device("mps:0") == "mps:0"
+    with pytest.raises(SystemExit, match=r"--device=mps:1 but this machine has 1 MPS device "
+                                         r"\(mps:0 to mps:0\)"):
+        plumbing.pick_device("mps:1")
     available["cuda"] = True
-    assert common.pick_device("auto") == "cuda" and common.pick_device("cuda:0") == "cuda:0"
+    assert plumbing.pick_device("auto") == "cuda" and plumbing.pick_device("cuda:0") == "cuda:0"
     with pytest.raises(SystemExit, match=r"--device=cuda:7 but this machine has 1 CUDA GPU "
                                          r"\(cuda:0 to cuda:0\)"):
-        common.pick_device("cuda:7")
+        plumbing.pick_device("cuda:7")
 
 
 def test_results_log_appends_json_lines(tmp_path):
-    common.log_result(tmp_path, {"stage": "a", "val_loss": 2.5})
-    common.log_result(tmp_path, {"stage": "b", "text": "春江"})
+    plumbing.log_result(tmp_path, {"stage": "a", "val_loss": 2.5})
+    plumbing.log_result(tmp_path, {"stage": "b", "text": "春江"})
     lines = (tmp_path / "results.jsonl").read_text(encoding="utf-8").splitlines()
     records = [json.loads(line) for line in lines]
     assert [r["stage"] for r in records] == ["a", "b"]
@@ -373,9 +415,9 @@ def test_bad_checksum_on_disk_is_reported(fake_dataset):
 def test_write_atomic_leaves_no_half_file(tmp_path):
     target = tmp_path / "file.txt"
     with pytest.raises(TypeError):
-        common.write_atomic(str(target), "not bytes")  # fails inside the write
+        plumbing.write_atomic(str(target), "not bytes")  # fails inside the write
     assert list(tmp_path.iterdir()) == []
-    common.write_atomic(str(target), b"ok")
+    plumbing.write_atomic(str(target), b"ok")
     assert target.read_bytes() == b"ok"
 
 
@@ -437,13 +479,33 @@ def test_songci_download_fetches_22_files_and_builds_the_corpus(tmp_path, monkey
     assert urls[-1].endswith("ci.song.21000.json") and plumbing.SONGCI_COMMIT in urls[0]
 
 
-def test_offline_message_names_the_first_of_several_files(tmp_path, monkeypatch):
+def test_offline_message_names_the_files_a_corpus_is_built_from(tmp_path, monkeypatch):
     monkeypatch.setattr(plumbing, "DATA_DIR", str(tmp_path))
     monkeypatch.setattr(plumbing, "fetch", lambda url: (_ for _ in ()).throw(OSError("offline")))
     with pytest.raises(SystemExit) as e:
         common.load_text("songci")
-    assert "ci.song.0.json and 21 more files)" in str(e.value)
+    assert str(e.value) == (
+        f"error: could not download the songci data set (offline).\nIf this machine is offline, "
+        f"put the file at {tmp_path / 'songci.txt'}, or the 22 files it is built from "
+        f"(ci.song.0.json ... ci.song.21000.json, from https://raw.githubusercontent.com/"
+        f"chinese-poetry/chinese-poetry/{plumbing.SONGCI_COMMIT}/宋词/) into {tmp_path / 'songci'}.")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_corpus_is_built_from_files_copied_by_hand(tmp_path, monkeypatch, capsys):
+    poems = [[{"rhythmic": "词牌", "author": f"作者{n}", "paragraphs": ["春江" * 600]}]
+             for n in range(22)]
+    expected = plumbing.build_songci(poems).encode("utf-8")
+    monkeypatch.setattr(plumbing, "DATA_DIR", str(tmp_path))
+    monkeypatch.setitem(plumbing.DATASETS, "songci", {
+        **plumbing.DATASETS["songci"], "sha256": plumbing.sha256_of(expected)})
+    monkeypatch.setattr(plumbing, "fetch", lambda url: pytest.fail("no download"))
+    (tmp_path / "songci").mkdir()
+    for n, poem in zip(range(0, 22000, 1000), poems):
+        (tmp_path / "songci" / f"ci.song.{n}.json").write_text(json.dumps(poem), encoding="utf-8")
+    text, _ = common.load_text("songci")
+    assert (tmp_path / "songci.txt").read_bytes() == expected == text.encode("utf-8")
+    assert "building songci from " in capsys.readouterr().out
 
 
 def test_download_message_on_another_drive(monkeypatch, capsys, fake_dataset):
@@ -492,12 +554,12 @@ def test_write_atomic_keeps_the_usual_mode_and_syncs(tmp_path, monkeypatch):
     umask = os.umask(0o022)
     try:
         new = tmp_path / "new.txt"
-        common.write_atomic(str(new), b"new")
+        plumbing.write_atomic(str(new), b"new")
         assert stat.S_IMODE(new.stat().st_mode) == 0o644  # as open() makes it, not 0600
         kept = tmp_path / "kept.txt"
         kept.write_bytes(b"old")
         os.chmod(kept, 0o640)
-        common.write_atomic(str(kept), b"replaced")
+        plumbing.write_atomic(str(kept), b"replaced")
         assert stat.S_IMODE(kept.stat().st_mode) == 0o640 and kept.read_bytes() == b"replaced"
     finally:
         os.umask(umask)
@@ -505,16 +567,16 @@ def test_write_atomic_keeps_the_usual_mode_and_syncs(tmp_path, monkeypatch):
 
 
 def test_a_line_cut_short_by_a_crash_does_not_swallow_the_next_record(tmp_path):
-    common.log_result(tmp_path, {"stage": "a"})
+    plumbing.log_result(tmp_path, {"stage": "a"})
     with open(tmp_path / "results.jsonl", "a", encoding="utf-8") as f:
         f.write('{"stage": "02_posi')  # a run killed mid-write
-    common.log_result(tmp_path, {"stage": "b", "text": "春江"})
+    plumbing.log_result(tmp_path, {"stage": "b", "text": "春江"})
     lines = (tmp_path / "results.jsonl").read_text(encoding="utf-8").splitlines()
     assert lines[1] == '{"stage": "02_posi' and json.loads(lines[2])["stage"] == "b"
 
 
 def test_results_log_never_writes_nan(tmp_path):
-    common.log_result(tmp_path, {"stage": "a", "val_loss": float("nan"),
+    plumbing.log_result(tmp_path, {"stage": "a", "val_loss": float("nan"),
                                  "curve": [[0, 4.2, float("inf")], [10, float("-inf"), 3.0]]})
     line = (tmp_path / "results.jsonl").read_text(encoding="utf-8")
     assert "NaN" not in line and "Infinity" not in line

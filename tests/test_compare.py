@@ -7,6 +7,7 @@ import sys
 import pytest
 
 import common
+import plumbing
 import compare
 from conftest import ROOT, STAGES, load_stage
 
@@ -15,7 +16,7 @@ VAL = {"00_bigram_stats": 2.48, "01_bigram_torch": 2.49, "03_self_attention": 2.
 
 def record(stage, val_loss, data="shakespeare", **settings):
     """A results record as a stage writes it, with its defaults unless told otherwise."""
-    return {**common.hyperparameters(vars(load_stage(stage))), **settings, "stage": stage,
+    return {**plumbing.hyperparameters(vars(load_stage(stage))), **settings, "stage": stage,
             "data": data, "val_loss": val_loss, "train_loss": val_loss - 0.1, "params": 4225,
             "seconds": 12.5, "tokens_per_s": 51234.0, "iters": 5000,
             "curve": [[0, 4.3, 4.3], [500, 2.6, val_loss + 0.05]]}
@@ -163,9 +164,9 @@ def test_a_broken_line_is_skipped_with_a_warning(tmp_path, reference, capsys):
 
 def test_a_run_whose_loss_was_nan(tmp_path, reference):
     log = tmp_path / "results.jsonl"
-    common.log_result(str(tmp_path), record("00_bigram_stats", 2.48))
-    common.log_result(str(tmp_path), record("01_bigram_torch", float("nan")))
-    common.log_result(str(tmp_path), record("03_self_attention", 2.40))
+    plumbing.log_result(str(tmp_path), record("00_bigram_stats", 2.48))
+    plumbing.log_result(str(tmp_path), record("01_bigram_torch", float("nan")))
+    plumbing.log_result(str(tmp_path), record("03_self_attention", 2.40))
     rows = compare.main([f"--log={log}", f"--png={tmp_path / 'c.png'}"])
     assert [(row["val loss"], row["change"]) for row in rows] == [
         ("2.4800", ""), ("not finite", ""), ("2.4000", "")]

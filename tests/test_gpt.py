@@ -19,7 +19,7 @@ TINY = ["--block_size=16", "--n_embd=32", "--n_head=4", "--n_layer=2", "--batch_
 
 def tiny_model(vocab_size=11, seed=0):
     m = load_stage("10_kvcache_sample")
-    common.configure(vars(m), TINY + ["--dropout=0.0"])
+    vars(m).update(block_size=16, n_embd=32, n_head=4, n_layer=2, dropout=0.0, tie_weights=False)
     torch.manual_seed(seed)
     return m, m.LanguageModel(vocab_size).eval()
 
@@ -60,16 +60,20 @@ def test_training_multiplies_in_its_dtype_and_evaluation_in_float32(tmp_path, sh
 
 def test_lecture_preset_and_overrides_on_top():
     m = load_stage("09_dropout_scaled")
-    given = common.configure(vars(m), ["--max_iters=7", "--preset=lecture"])
+    given = plumbing.configure(vars(m), ["--max_iters=7", "--preset=lecture"])
     assert (m.n_embd, m.n_head, m.n_layer, m.block_size, m.batch_size) == (384, 6, 6, 256, 64)
     assert (m.dropout, m.learning_rate, m.max_iters) == (0.2, 3e-4, 7)
     assert given["n_embd"] == 384 and given["max_iters"] == 7
     with pytest.raises(SystemExit, match=r"--preset=gpu: expected one of cpu, quick, lecture, songci"):
-        common.configure(vars(m), ["--preset=gpu"])
+        plumbing.configure(vars(m), ["--preset=gpu"])
     m = load_stage("09_dropout_scaled")
-    common.configure(vars(m), ["--preset=quick"])
+    plumbing.configure(vars(m), ["--preset=quick"])
     assert (m.block_size, m.max_iters, m.batch_size, m.n_embd) == (64, 1400, 16, 128)
-    assert load_stage("10_kvcache_sample").PRESETS == m.PRESETS  # so 10 loads 09's models
+    nine = load_stage("09_dropout_scaled")
+    folders = {name: preset.get("out_dir", nine.out_dir) for name, preset in nine.PRESETS.items()}
+    ten = load_stage("10_kvcache_sample")  # --preset=NAME samples from where 09 trained it
+    assert {name: preset.get("out_dir", ten.out_dir) for name, preset in ten.PRESETS.items()} \
+        == folders and len(set(folders.values())) == len(folders)
 
 
 def train09(out_dir, *args, **kwargs):
@@ -95,7 +99,7 @@ def test_checkpoint_round_trip(checkpoint_dir, shakespeare):
     assert checkpoint["data"]["sha256"] == plumbing.DATASETS["shakespeare"]["sha256"]
     assert len(checkpoint["chars"]) == 65 and checkpoint["val_loss"] < 4.0
     m = load_stage("09_dropout_scaled")
-    common.configure(vars(m), TINY)
+    plumbing.configure(vars(m), TINY)
     model = m.LanguageModel(65)
     model.load_state_dict(checkpoint["model"])
     vocab = common.Vocab(checkpoint["chars"])
@@ -117,23 +121,24 @@ def test_only_a_better_model_replaces_the_checkpoint(tmp_path, shakespeare, caps
            f"does not beat" in out
     assert result["val_loss"] > kept and (tmp_path / "ckpt.pt").read_bytes() == first
     _, result = train09(tmp_path, "--max_iters=150", "--eval_interval=1000")  # better
-    assert f"checkpoint: wrote {tmp_path / 'ckpt.pt'} (step 150)" in capsys.readouterr().out
+    assert f"checkpoint: wrote {tmp_path / 'ckpt.pt'} (step 150, val loss " in capsys.readouterr().out
     replaced = torch.load(tmp_path / "ckpt.pt", weights_only=True)
     assert replaced["iter"] == 150 and replaced["val_loss"] == result["val_loss"] < kept
 
 
-def test_tied_weights_are_one_table_and_stage_10_rebuilds_them(tmp_path, shakespeare):
+def test_tied_weights_are_one_table_and_stage_10_rebuilds_them(tmp_path, shakespeare, capsys):
     m, result = train09(tmp_path, "--max_iters=30", "--eval_interval=100", "--tie_weights")
     model = m.LanguageModel(65)
     assert model.lm_head.weight is model.token_embedding_table.weight
     untied = load_stage("09_dropout_scaled")
-    common.configure(vars(untied), TINY)
+    plumbing.configure(vars(untied), TINY)
     assert result["params"] == sum(p.numel() for p in untied.LanguageModel(65).parameters()) - 65 * 32
     checkpoint = torch.load(tmp_path / "ckpt.pt", weights_only=True)
     assert checkpoint["config"]["tie_weights"] is True
     ten = load_stage("10_kvcache_sample")
-    assert ten.main([f"--out_dir={tmp_path}", "--compare=true", "--max_new_tokens=20"])["identical"]
-    assert ten.tie_weights is True  # from the checkpoint, not the command line
+    ten.main([f"--out_dir={tmp_path}", "--compare=true", "--max_new_tokens=20"])
+    assert "identical ids: True" in capsys.readouterr().out
+    assert ten.tie_weights is True  # from the checkpoint
     restored = ten.LanguageModel(65)
     restored.load_state_dict(checkpoint["model"])
     assert restored.lm_head.weight is restored.token_embedding_table.weight
@@ -148,8 +153,8 @@ def test_the_untrained_model_is_never_written(tmp_path, shakespeare):
 
 def test_periodic_checkpoints_hold_the_model_at_that_step(tmp_path, shakespeare, monkeypatch):
     written = []
-    real = common.write_atomic
-    monkeypatch.setattr(common, "write_atomic", lambda path, raw: written.append(raw) or
+    real = plumbing.write_atomic
+    monkeypatch.setattr(plumbing, "write_atomic", lambda path, raw: written.append(raw) or
                         real(path, raw))
     m, result = train09(tmp_path, "--max_iters=60", "--eval_interval=20")
     saved = [torch.load(io.BytesIO(raw), weights_only=True) for raw in written]
@@ -163,7 +168,7 @@ def test_periodic_checkpoints_hold_the_model_at_that_step(tmp_path, shakespeare,
     losses = [c["val_loss"] for c in saved]
     assert losses == sorted(losses, reverse=True)  # each one beat the one before
     for c in saved:
-        assert c["config"] == {**common.hyperparameters(vars(m)), "max_iters": 60}
+        assert c["config"] == {**plumbing.hyperparameters(vars(m)), "max_iters": 60}
         assert c["chars"] == "".join(common.Vocab(shakespeare).chars)
         assert c["data"] == {"data": "shakespeare", "sha256": result["data_sha256"]}
         assert set(c["model"]) == set(m.LanguageModel(65).state_dict())
@@ -193,7 +198,7 @@ def test_a_checkpoint_that_cannot_be_written_does_not_stop_training(tmp_path, sh
     def held_open(path, raw):  # what Windows raises while another program has the file open
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(common, "write_atomic", held_open)
+    monkeypatch.setattr(plumbing, "write_atomic", held_open)
     _, result = train09(tmp_path, "--max_iters=30", "--eval_interval=10")
     out = capsys.readouterr().out
     assert f"warning: could not write {tmp_path / 'ckpt.pt'} (Permission denied); is another " \
@@ -222,7 +227,7 @@ def test_learning_rate_is_held_then_cooled_to_zero(stage, tmp_path, shakespeare,
 
 def test_dropout_acts_in_training_only():
     m = load_stage("09_dropout_scaled")
-    common.configure(vars(m), TINY + ["--dropout=0.5"])
+    plumbing.configure(vars(m), TINY + ["--dropout=0.5"])
     torch.manual_seed(0)
     model = m.LanguageModel(11)
     idx = torch.randint(11, (2, 16))
@@ -333,8 +338,7 @@ def run10(checkpoint_dir, *args):
 
 
 def test_compare_reports_identical_ids(checkpoint_dir, capsys):
-    result = run10(checkpoint_dir, "--compare=true", "--max_new_tokens=40", "--prompt=ROMEO:")
-    assert result["identical"] is True
+    run10(checkpoint_dir, "--compare=true", "--max_new_tokens=40", "--prompt=ROMEO:")
     out = capsys.readouterr().out
     assert out.startswith("ROMEO:") and "identical ids: True" in out and "x faster" in out
 
@@ -359,17 +363,30 @@ def test_interactive_reads_prompts_until_eof(checkpoint_dir):
     assert lines[0].startswith("First") and any(line.startswith("Second") for line in lines)
     assert any(line.startswith("Third") for line in lines)  # after a line that is not UTF-8
     err = proc.stderr.decode("utf-8")
+    assert err.splitlines()[1].startswith("Type a prompt and press Enter; an empty line starts "
+                                          "from a newline. Ctrl-D ends.")  # after the checkpoint
+    assert err.count("> ") == 5  # a cue before each prompt read (4), and before the end
     assert "error: the prompt has characters not in the vocabulary: 'é'" in err
     assert "error: input line 4 is not UTF-8 text (byte 0: invalid start byte); skipped" in err
 
 
-def test_no_checkpoint_says_how_to_make_one(tmp_path):
+def test_no_checkpoint_says_how_to_make_one(tmp_path, monkeypatch):
     with pytest.raises(SystemExit) as e:
         run10(tmp_path, "--preset=songci")
     assert str(e.value) == (
         f"error: no checkpoint at {tmp_path / 'ckpt.pt'}. Train one first with\n"
         f"  python 09_dropout_scaled.py --preset=songci --out_dir={tmp_path}\n"
-        f"(README.md says how long it takes).")
+        f"(README.md says how long each takes).")
+    monkeypatch.chdir(tmp_path)  # out/ holds nothing: a quick model is offered beside
+    with pytest.raises(SystemExit) as e:
+        load_stage("10_kvcache_sample").main([])
+    assert str(e.value) == (
+        f"error: no checkpoint at {os.path.join('out', 'ckpt.pt')}. Train one first with\n"
+        f"  python 09_dropout_scaled.py\n"
+        f"or, in about a minute (a rougher model),\n"
+        f"  python 09_dropout_scaled.py --preset=quick\n"
+        f"  python 10_kvcache_sample.py --preset=quick\n"
+        f"(README.md says how long each takes).")
 
 
 def test_unknown_prompt_characters_are_named(checkpoint_dir):
@@ -382,10 +399,16 @@ def test_unknown_prompt_characters_are_named(checkpoint_dir):
     ("--temperature=-1", r"--temperature must be a number, at least 0, got -1.0"),
     ("--temperature=nan", r"--temperature must be a number, at least 0, got nan"),
     ("--top_k=-1", r"--top_k must be at least 0, got -1"),
-    ("--n_embd=64", r"the checkpoint's model has n_embd=32, but n_embd=64"),
-    ("--preset=lecture", r"the checkpoint's model has block_size=16, but block_size=256 was "
-                         r"asked for \(by --preset=lecture\)"),
-    ("--n_head=3", r"the checkpoint's model has n_head=4, but n_head=3 was asked for$"),
+    ("--n_embd=64", r"^error: --n_embd is a setting of training; sampling takes the model, its "
+                    r"shape and its data from the checkpoint \(choose one with --preset or "
+                    r"--out_dir\)$"),
+    ("--n_head=3", r"^error: --n_head is a setting of training"),
+    ("--max_iters=9", r"^error: --max_iters is a setting of training"),
+    ("--dropout=0.1", r"^error: --dropout is a setting of training"),
+    ("--dtype=bfloat16", r"^error: --dtype is a setting of training"),
+    ("--data=songci", r"^error: --data is a setting of training"),
+    ("--tie_weights", r"^error: --tie_weights is a setting of training"),
+    ("--prompt_len=3", r"^error: unknown option --prompt_len; known: --prompt --max_new_tokens"),
 ])
 def test_settings_sampling_cannot_use_are_refused(checkpoint_dir, override, message):
     with pytest.raises(SystemExit, match=message):
@@ -420,24 +443,6 @@ def test_a_partial_or_foreign_checkpoint_is_named(checkpoint_dir, tmp_path):
         run10(tmp_path)
 
 
-def test_the_checkpoint_decides_the_data(checkpoint_dir, capsys):
-    with pytest.raises(SystemExit) as e:
-        run10(checkpoint_dir, "--data=songci")
-    assert str(e.value) == (
-        f"error: --data=songci, but the checkpoint in {checkpoint_dir} was trained on "
-        f"shakespeare, and the checkpoint decides. For a model of songci:\n"
-        f"  python 09_dropout_scaled.py --data=songci --out_dir={checkpoint_dir / 'songci'}\n"
-        f"  python 10_kvcache_sample.py --out_dir={checkpoint_dir / 'songci'}")
-    run10(checkpoint_dir, "--data=shakespeare", "--max_iters=9", "--dropout=0.1",
-          "--weight_decay=0.2", "--dtype=bfloat16", "--max_new_tokens=5")
-    err = capsys.readouterr().err
-    assert "note: --max_iters is a training setting; sampling ignores it (the checkpoint " \
-           "decides the model)" in err
-    assert "note: --dropout is a training setting" in err and "--data" not in err
-    assert "note: --weight_decay is a training setting" in err
-    assert "note: --dtype is a training setting" in err  # sampling is float32
-
-
 def test_an_empty_prompt_says_where_it_starts(checkpoint_dir, capsys):
     run10(checkpoint_dir, "--max_new_tokens=5")
     captured = capsys.readouterr()
@@ -460,7 +465,9 @@ def test_interactive_goes_on_after_a_bad_line_or_ctrl_c(checkpoint_dir, monkeypa
     m.main([f"--out_dir={checkpoint_dir}", "--interactive", "--max_new_tokens=3",
             "--temperature=0"])
     captured = capsys.readouterr()
-    assert [line[:4] for line in captured.out.splitlines() if line[:1] in "FL"] == ["Firs", "Last"]
+    assert [line[:4] for line in captured.out.splitlines() if line[:1] in ("F", "L")] == [
+        "Firs", "Last"]
+    assert captured.out.count("\n\n") >= 2  # a blank line after each answer
     assert "error: input line 2 is not UTF-8 text (byte 4: invalid start byte); skipped" in captured.err
     assert "Ctrl-C: sample stopped" in captured.err
     m = load_stage("10_kvcache_sample")

@@ -8,7 +8,8 @@ import torch
 from torch.nn import functional as F
 
 import common
-from conftest import ATTENTION_STAGES, STAGES, load_stage
+import plumbing
+from conftest import ATTENTION_STAGES, STAGES, load_stage, stage_with_a_model
 
 # A short run of each stage's real main() must reach its target val loss (whole split).
 # Each target is the loss these overrides measured on a 2-core CPU (AMD EPYC, PyTorch 2.13,
@@ -68,7 +69,7 @@ def test_own_text_file(tmp_path, out_args):
 
 @pytest.mark.parametrize("name", ATTENTION_STAGES)
 def test_future_tokens_do_not_change_earlier_logits(name):
-    m = load_stage(name)
+    m = stage_with_a_model(name)
     torch.manual_seed(0)
     model = m.LanguageModel(20).eval()
     idx = torch.randint(20, (2, m.block_size))
@@ -114,7 +115,7 @@ def test_multihead_is_heads_concatenated(name):
 @pytest.mark.parametrize("name", BATCHED)
 @pytest.mark.parametrize("T", [1, 5, 16])
 def test_batched_heads_equal_pytorch_attention(name, T):
-    m = load_stage(name)
+    m = stage_with_a_model(name)
     m.block_size, m.n_embd, m.n_head = 16, 32, 4
     torch.manual_seed(0)
     mha = m.MultiHeadAttention(m.n_head, m.n_embd // m.n_head).eval()
@@ -157,7 +158,7 @@ def test_counts_are_what_the_trained_table_converges_to(shakespeare):
 def test_generate_reads_the_last_block_size_characters(name):
     """generate feeds the model the last block_size characters and samples the next one
     from the last position's logits (stage 10's window policy has tests of its own)."""
-    m = load_stage(name)
+    m = stage_with_a_model(name)
     model = m.LanguageModel(11).eval()
     seen = []
 
