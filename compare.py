@@ -3,7 +3,6 @@
     python compare.py              # your latest run of each stage, from out/results.jsonl
     python compare.py --run        # first run 00-09 at their defaults, then 10 --compare
     python compare.py --run --data=songci   # the same on Song ci, at --preset=songci
-    python compare.py --readme     # also rewrite the ladder table in README.md
 
 Every stage appends a record to out/results.jsonl when it finishes. This tool takes the
 latest record of each stage for one data set, prints it beside the reference run that
@@ -30,36 +29,20 @@ REFERENCE = os.path.join(HERE, "notes", "results.jsonl")
 SEEDS = os.path.join(HERE, "notes", "seeds.jsonl")  # the reference run with other seeds
 SONGCI = os.path.join(HERE, "notes", "songci.jsonl")  # 00-08 at --preset=songci, several seeds
 README = os.path.join(HERE, "README.md")
-TABLE_START = "<!-- ladder table: written by python compare.py --readme -->"
-TABLE_END = "<!-- end of ladder table -->"
-SONGCI_START = "<!-- songci table: written by python compare.py --readme -->"
-SONGCI_END = "<!-- end of songci table -->"
 
-# stage, what it adds in a word or two, what it adds in the README, the lecture's val loss
+# stage, what it adds in a word or two, the lecture's val loss at the same settings
 STAGES = [
-    ("00_bigram_stats", "counting",
-     "a bigram model by **counting**: count matrix, smoothing, sampling", "2.48–2.50"),
-    ("01_bigram_torch", "lookup table",
-     "the same model as a **trainable lookup table**: cross-entropy, AdamW, "
-     "`estimate_loss`, `generate`", "2.48–2.50"),
-    ("02_position", "positions",
-     "token embeddings of width `n_embd`, **position embeddings**, a linear head", "–"),
-    ("03_self_attention", "self-attention", "one head of **causal self-attention**", "2.40"),
-    ("04_multihead", "multi-head", "**multi-head** attention, heads concatenated", "2.28"),
-    ("05_feedforward", "feed-forward", "a per-position **feed-forward** layer", "2.24"),
-    ("06_block", "blocks",
-     "attention + feed-forward as a **Block**, stacked 3 times (no residuals yet: it "
-     "trains no better)", "–"),
-    ("07_residual", "residuals",
-     "**residual connections** (with the projections and the 4x feed-forward)", "2.08"),
-    ("08_layernorm", "layernorm", "pre-norm **LayerNorm**", "2.06"),
-    ("09_dropout_scaled", "dropout, scale",
-     "**dropout**, and the model **scaled up** (4 layers, 128 wide, context 128), "
-     "checkpointed", "1.48 (on a GPU, at `--preset=lecture`)"),
+    ("00_bigram_stats", "counting", "2.48–2.50"),
+    ("01_bigram_torch", "lookup table", "2.48–2.50"),
+    ("02_position", "positions", "–"),
+    ("03_self_attention", "self-attention", "2.40"),
+    ("04_multihead", "multi-head", "2.28"),
+    ("05_feedforward", "feed-forward", "2.24"),
+    ("06_block", "blocks", "–"),
+    ("07_residual", "residuals", "2.08"),
+    ("08_layernorm", "layernorm", "2.06"),
+    ("09_dropout_scaled", "dropout, scale", "1.48 (on a GPU, at `--preset=lecture`)"),
 ]
-KV_CACHE_ROW = ("| `10_kvcache_sample.py` | sampling with a **key/value cache** | "
-                "`diff -u 09_dropout_scaled.py 10_kvcache_sample.py` | (samples) | – | "
-                "see below | – |")
 NOT_SETTINGS = {"out_dir", "device", "threads"}  # where a run went, not what it trained
 # settings added since runs were logged: what those runs used
 ADDED_LATER = {"weight_decay": 0.01, "dtype": "float32"}
@@ -181,8 +164,15 @@ def band_text(losses):
     return f"{statistics.mean(losses):.4f} ± {statistics.stdev(losses):.4f} ({len(losses)})"
 
 
+def stopped_early(record):
+    """Did Ctrl-C end the run's training before max_iters?"""
+    return "max_iters" in record and record.get("iters", record["max_iters"]) < record["max_iters"]
+
+
 def verdict(record, losses):
     """Is a run's val loss where the reference seeds say a run at its settings lands?"""
+    if stopped_early(record):
+        return f"stopped early ({record['iters']} of {record['max_iters']} steps)"
     if not same_settings(record, record["data"]):
         return "other settings"
     if record["val_loss"] is None or len(losses) < 2:
@@ -201,25 +191,29 @@ def table(runs, reference, bands=None):
     """Rows of the comparison, one per stage in the ladder that has a run. bands holds the
     reference run's val losses over seeds, by stage (seed_bands)."""
     bands = bands or {}
-    rows, previous = [], None
-    for name, concept, _, lecture in STAGES:
+    rows, previous, previous_name = [], None, None
+    for name, concept, lecture in STAGES:
         if name not in runs:
             continue
         r = runs[name]
         if r["data"] != "shakespeare":
             lecture = "–"  # the lecture trained on Tiny Shakespeare only
         ref = reference.get(name)
-        both = previous is not None and r["val_loss"] is not None
+        change = ""
+        if previous is not None and r["val_loss"] is not None:
+            change = f"{r['val_loss'] - previous:+.4f}"
+            if previous_name != LADDER[LADDER.index(name) - 1]:  # a stage between was not run
+                change += f" (from {previous_name[:2]})"
         rows.append({
             "stage": name[:2], "concept": concept, "val loss": loss_text(r["val_loss"]),
-            "change": f"{r['val_loss'] - previous:+.4f}" if both else "",
+            "change": change,
             "reference": (band_text(bands[name]) if name in bands
                           else loss_text(ref["val_loss"]) if ref else "–"),
             "vs reference": verdict(r, bands.get(name, [])),
             "lecture": lecture.split(" ")[0], "params": f"{r['params']:,}",
             "time": fmt_seconds(r["seconds"]), "tokens/s": f"{r['tokens_per_s']:,.0f}",
             "settings": " ".join(overrides(r)) or "defaults"})
-        previous = r["val_loss"]
+        previous, previous_name = r["val_loss"], name
     return rows
 
 
@@ -257,7 +251,7 @@ def plot(runs, reference, path, label="your run", bands=None):
            and len(bands.get(n, [])) < 2]  # one seed: a cross, not a bar
     if ref:
         left.plot(*zip(*ref), "kx", markersize=8, label="reference run")
-    lectures = {name: lec for name, _, _, lec in STAGES}
+    lectures = {name: lec for name, _, lec in STAGES}
     lecture = [(x, float(lectures[n].split(" ")[0].split("–")[0]), n) for x, n in zip(xs, names)
                if lectures[n][0].isdigit() and runs[n]["data"] == "shakespeare"]
     same = [(x, y) for x, y, n in lecture if n != "09_dropout_scaled"]
@@ -280,79 +274,6 @@ def plot(runs, reference, path, label="your run", bands=None):
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     fig.savefig(path)
     plt.close(fig)
-
-
-def readme_table(runs, bands=None):
-    """The README's ladder table, from one run of every stage at its defaults, and the
-    mean ± standard deviation over seeds where bands (seed_bands) holds more than one."""
-    bands = bands or {}
-    lines = ["| script | what it adds | see it with | val loss | over seeds: mean ± sd (seeds) "
-             "| time | lecture |", "| --- | --- | --- | --- | --- | --- | --- |"]
-    previous = None
-    for name, _, idea, lecture in STAGES:
-        if name not in runs:
-            sys.exit(f"error: the log has no run of {name}; the README table needs one of "
-                     f"every stage (python compare.py --run)")
-        if overrides(runs[name]):
-            sys.exit(f"error: the latest run of {name} used "
-                     + " ".join(overrides(runs[name])) + "; the README table needs defaults")
-        see = (f"`python {name}.py`" if previous is None
-               else f"`diff -u {previous}.py {name}.py`")
-        seeds = band_text(bands[name]) if len(bands.get(name, [])) > 1 else "one seed so far"
-        lines.append(f"| `{name}.py` | {idea} | {see} | {loss_text(runs[name]['val_loss'])} | "
-                     f"{seeds} | {fmt_seconds(runs[name]['seconds'])} | {lecture} |")
-        previous = name
-    return "\n".join(lines + [KV_CACHE_ROW])
-
-
-def songci_table(records):
-    """The Song ci ladder at --preset=songci: seed 1337's run, the mean ± standard deviation
-    over seeds, and each step from the stage before taken seed by seed (the same seed gives
-    every stage the same initial token table, which on Song ci moves every stage's loss
-    together): the mean ± standard deviation of the differences, and whether the mean is
-    beyond twice that spread."""
-    losses_by = by_seed(records, "songci")
-    seconds = {r["stage"]: r["seconds"] for r in records if r.get("seed") == 1337
-               and r.get("stage") in losses_by and same_settings(r, "songci")}
-    lines = ["| script | val loss (seed 1337) | over seeds: mean ± sd (seeds) | "
-             "step, seed by seed: mean ± sd | beyond the spread? | time |",
-             "| --- | --- | --- | --- | --- | --- |"]
-    previous = None
-    for name in LADDER:
-        losses = losses_by.get(name, {})
-        if 1337 not in losses or len(losses) < 2:
-            continue
-        step = beyond = "–"
-        if previous:
-            steps = [losses[s] - losses_by[previous][s] for s in losses
-                     if s in losses_by[previous]]
-            if len(steps) > 1:
-                mean, sd = statistics.mean(steps), statistics.stdev(steps)
-                step = f"{mean:+.4f} ± {sd:.4f}"
-                beyond = ("no" if abs(mean) <= 2 * sd else "yes, lower" if mean < 0
-                          else "yes, higher")
-        lines.append(f"| `{name}.py` | {loss_text(losses[1337])} | "
-                     f"{band_text(list(losses.values()))} | {step} | {beyond} | "
-                     f"{fmt_seconds(seconds[name])} |")
-        previous = name
-    return "\n".join(lines)
-
-
-def replace_between(text, start_marker, end_marker, table, path):
-    start, end = text.find(start_marker), text.find(end_marker)
-    if start < 0 or end < start:
-        sys.exit(f"error: {path} has no '{start_marker}' ... '{end_marker}' markers")
-    return text[: start + len(start_marker)] + "\n" + table + "\n" + text[end:]
-
-
-def write_readme(path, runs, bands=None):
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
-    text = replace_between(text, TABLE_START, TABLE_END, readme_table(runs, bands), path)
-    if SONGCI_START in text and os.path.exists(SONGCI):
-        text = replace_between(text, SONGCI_START, SONGCI_END, songci_table(read_log(SONGCI)),
-                               path)
-    plumbing.write_atomic(path, text.encode("utf-8"))
 
 
 def run_ladder(log_dir, commands=LADDER_COMMANDS):
@@ -421,8 +342,6 @@ def main(argv=None):
     parser.add_argument("--run", action="store_true",
                         help="first run 00-09 at defaults (at --preset=songci with --data=songci) "
                              "and 10 --compare (each one's output in out/logs or out/logs/songci)")
-    parser.add_argument("--readme", nargs="?", const=README, default=None, metavar="PATH",
-                        help="rewrite the ladder table in README.md (or PATH) from the log")
     args = parser.parse_args(argv)
     plumbing.utf8_console()  # the table has dashes; a --data file name may not be ASCII
     if args.run and args.data not in ("shakespeare", "songci"):
@@ -446,13 +365,6 @@ def main(argv=None):
     print_table(rows)
     plot(runs, reference, args.png, bands=bands)
     print(f"chart: {args.png}")
-    if args.readme:
-        records = read_log(args.log)
-        if os.path.exists(SEEDS) and os.path.exists(REFERENCE) and os.path.samefile(
-                args.log, REFERENCE):
-            records += read_log(SEEDS)  # the reference run's other seeds
-        write_readme(args.readme, runs, seed_bands(records, args.data))
-        print(f"table rewritten in {args.readme}")
     return rows
 
 

@@ -7,9 +7,12 @@ import sys
 import pytest
 
 import common
-import plumbing
 import compare
+import plumbing
 from conftest import ROOT, STAGES, load_stage
+
+sys.path.insert(0, str(ROOT / "tools"))
+import readme_tables as tables  # noqa: E402
 
 VAL = {"00_bigram_stats": 2.48, "01_bigram_torch": 2.49, "03_self_attention": 2.40}
 
@@ -45,7 +48,7 @@ def test_table_and_chart(tmp_path, reference, capsys):
     rows = compare.main([f"--log={log}", f"--png={png}"])
     assert [row["stage"] for row in rows] == ["00", "01", "03"]
     assert [row["val loss"] for row in rows] == ["2.4800", "2.4900", "2.4000"]
-    assert [row["change"] for row in rows] == ["", "+0.0100", "-0.0900"]
+    assert [row["change"] for row in rows] == ["", "+0.0100", "-0.0900 (from 01)"]  # 02 not run
     assert [row["reference"] for row in rows] == ["–", "–", "2.3992"]
     assert [row["lecture"] for row in rows] == ["2.48–2.50", "2.48–2.50", "2.40"]
     assert [row["settings"] for row in rows] == ["defaults", "defaults", "--max_iters=500"]
@@ -54,7 +57,7 @@ def test_table_and_chart(tmp_path, reference, capsys):
     assert printed[0].split() == ["stage", "concept", "val", "loss", "change", "reference",
                                   "vs", "reference", "lecture", "params", "time", "tokens/s",
                                   "settings"]
-    assert printed[3].split()[:4] == ["03", "self-attention", "2.4000", "-0.0900"]
+    assert printed[3].split()[:6] == ["03", "self-attention", "2.4000", "-0.0900", "(from", "01)"]
     assert printed[3].endswith("--max_iters=500")
     raw = png.read_bytes()
     assert raw.startswith(b"\x89PNG") and len(raw) < 200_000
@@ -83,6 +86,19 @@ def songci_record(stage, val_loss, **settings):
     """A record of a run at --preset=songci, with the preset's values."""
     preset = compare.presets(stage)["songci"]
     return record(stage, val_loss, **{**preset, "preset": "songci", **settings})
+
+
+def test_a_run_stopped_by_ctrl_c_is_marked_and_not_judged(tmp_path, monkeypatch):
+    ref = write_log(tmp_path / "reference.jsonl", [record("07_residual", 2.04)])
+    seeds = write_log(tmp_path / "seeds.jsonl", [
+        record("07_residual", loss, seed=seed) for seed, loss in ((1, 2.045), (2, 2.043))])
+    monkeypatch.setattr(compare, "REFERENCE", str(ref))
+    monkeypatch.setattr(compare, "SEEDS", str(seeds))
+    log = write_log(tmp_path / "results.jsonl", [
+        record("03_self_attention", 2.40), {**record("07_residual", 2.27), "iters": 999}])
+    rows = compare.main([f"--log={log}", f"--png={tmp_path / 'c.png'}"])
+    assert rows[1]["vs reference"] == "stopped early (999 of 5000 steps)"
+    assert rows[1]["change"] == "-0.1300 (from 03)"  # 04-06 not run: says where it is from
 
 
 def test_a_preset_is_one_setting_and_song_ci_has_its_own_band(tmp_path, monkeypatch):
@@ -272,45 +288,40 @@ def full_ladder(**settings):
             for i, (name, *_) in enumerate(compare.STAGES)]
 
 
-def test_readme_table_rewritten_between_markers(tmp_path, reference):
+def test_readme_table_rewritten_between_markers(tmp_path):
     readme = tmp_path / "README.md"
-    readme.write_text(f"# Title\n\n{compare.TABLE_START}\nold table\n{compare.TABLE_END}\n\nEnd.\n",
+    readme.write_text(f"# Title\n\n{tables.TABLE_START}\nold table\n{tables.TABLE_END}\n\nEnd.\n",
                       encoding="utf-8")
-    log = write_log(tmp_path / "results.jsonl", full_ladder())
-    compare.main([f"--log={log}", f"--png={tmp_path / 'c.png'}", f"--readme={readme}"])
+    runs = compare.latest(full_ladder(), "shakespeare")
+    bands = {"03_self_attention": [2.41, 2.39, 2.40]}
+    tables.write_readme(str(readme), tables.readme_table(runs, bands))
     text = readme.read_text(encoding="utf-8")
-    assert text.startswith(f"# Title\n\n{compare.TABLE_START}\n| script |")
-    assert text.endswith(f"{compare.KV_CACHE_ROW}\n{compare.TABLE_END}\n\nEnd.\n")
+    assert text.startswith(f"# Title\n\n{tables.TABLE_START}\n| script |")
+    assert text.endswith(f"{tables.KV_CACHE_ROW}\n{tables.TABLE_END}\n\nEnd.\n")
     assert "old table" not in text
     rows = [line for line in text.splitlines() if line.startswith("| `")]
     assert len(rows) == 11
     assert rows[3] == ("| `03_self_attention.py` | one head of **causal self-attention** | "
-                       "`diff -u 02_position.py 03_self_attention.py` | 2.2000 | "
-                       "one seed so far | 12 s | 2.40 |")
+                       "2.4000 ± 0.0100 (3) | 12 s | 2.40 |")
+    assert rows[4].startswith("| `04_multihead.py` | **multi-head** attention | 2.1000 (one seed) |")
 
 
-def test_readme_needs_every_stage_at_defaults(tmp_path, reference):
-    readme = tmp_path / "README.md"
-    readme.write_text(f"{compare.TABLE_START}\n{compare.TABLE_END}\n", encoding="utf-8")
-    log = write_log(tmp_path / "results.jsonl", full_ladder()[:-1])
+def test_readme_needs_every_stage_at_defaults():
     with pytest.raises(SystemExit) as e:
-        compare.main([f"--log={log}", f"--png={tmp_path / 'c.png'}", f"--readme={readme}"])
+        tables.readme_table(compare.latest(full_ladder()[:-1], "shakespeare"))
     assert "the log has no run of 09_dropout_scaled" in str(e.value)
-    log = write_log(tmp_path / "results.jsonl", full_ladder(n_embd=64))
     with pytest.raises(SystemExit) as e:
-        compare.main([f"--log={log}", f"--png={tmp_path / 'c.png'}", f"--readme={readme}"])
+        tables.readme_table(compare.latest(full_ladder(n_embd=64), "shakespeare"))
     assert "the latest run of 04_multihead used --n_embd=64" in str(e.value)
-    assert readme.read_text(encoding="utf-8") == f"{compare.TABLE_START}\n{compare.TABLE_END}\n"
 
 
-def test_readme_table_comes_from_the_reference_run():
-    """The README's numbers are the committed reference run's, written by compare.py."""
-    records = compare.read_log(compare.REFERENCE)
-    runs = compare.latest(records, "shakespeare")
-    bands = compare.seed_bands(records + compare.read_log(compare.SEEDS), "shakespeare")
+def test_readme_tables_come_from_the_reference_records():
+    """The README's tables are the committed reference records', as tools/readme_tables.py
+    writes them."""
     text = open(compare.README, encoding="utf-8").read()
-    start = text.index(compare.TABLE_START) + len(compare.TABLE_START)
-    assert text[start: text.index(compare.TABLE_END)].strip() == compare.readme_table(runs, bands)
+    for table, (start, end) in zip(tables.reference_tables(), [
+            (tables.TABLE_START, tables.TABLE_END), (tables.SONGCI_START, tables.SONGCI_END)]):
+        assert text[text.index(start) + len(start): text.index(end)].strip() == table
 
 
 def test_stage_scripts_draw_nothing():

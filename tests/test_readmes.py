@@ -3,7 +3,8 @@ blocks, and links that resolve."""
 
 import re
 
-import compare
+import sys
+
 from conftest import ROOT
 from test_notes import FENCE
 from test_notes_zh import NUMBER, prose, read
@@ -11,10 +12,13 @@ from test_notes_zh import NUMBER, prose, read
 EN = ROOT / "README.md"
 ZH = ROOT / "README.zh-CN.md"
 LINK = re.compile(r"\]\(([^)\s]*)\)")
-# the Song ci table is generated (compare.py --readme) into README.md and copied, with a
+# the Song ci table is generated (tools/readme_tables.py) into README.md and copied, with a
 # Chinese header, into README.zh-CN.md: its rows and markers are left out of the comparison
 SONGCI = {EN: "## Song ci", ZH: "## 宋词"}
-TABLE_MARKERS = {compare.SONGCI_START, compare.SONGCI_END}
+sys.path.insert(0, str(ROOT / "tools"))
+import readme_tables as tables  # noqa: E402
+
+TABLE_MARKERS = {tables.SONGCI_START, tables.SONGCI_END}
 
 
 def without_table(text, heading):
@@ -36,8 +40,8 @@ def numbers(path):
 
 
 def test_without_table_handles_absence_and_the_last_section():
-    text = (f"# T\n\n## A\n| `0a` | 1.5 |\n\n## Song ci\nb 2.5\n{compare.SONGCI_START}\n"
-            f"| `00.py` | 5.1765 |\n{compare.SONGCI_END}\n\n## C\n| `0c` | 3.5 |\n")
+    text = (f"# T\n\n## A\n| `0a` | 1.5 |\n\n## Song ci\nb 2.5\n{tables.SONGCI_START}\n"
+            f"| `00.py` | 5.1765 |\n{tables.SONGCI_END}\n\n## C\n| `0c` | 3.5 |\n")
     assert without_table(text, "## Song ci") == (
         "# T\n\n## A\n| `0a` | 1.5 |\n\n## Song ci\nb 2.5\n\n## C\n| `0c` | 3.5 |\n")
     assert without_table(text, "## Missing") == text

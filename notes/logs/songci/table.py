@@ -1,5 +1,5 @@
-"""The Song ci ladder table from notes/songci.jsonl (compare.songci_table, as README.md and
-notes/songci.md quote it), each seed's val loss by stage, a check behind comparing the
+"""The Song ci ladder table from notes/songci.jsonl (as tools/readme_tables.py writes it,
+and README.md and notes/songci.md quote it), each seed's val loss by stage, a check behind comparing the
 stages seed by seed (at one seed, stages 02-08 start from the same token table), and how
 much of a 32-wide model the 6,100-row tables are.
 
@@ -13,11 +13,15 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository root
 import common  # noqa: E402
+import plumbing  # noqa: E402
 import compare  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tools"))
+import readme_tables  # noqa: E402
 
 print("$ python notes/logs/songci/table.py")
 records = compare.read_log(compare.SONGCI)
-print(compare.songci_table(records))
+print(readme_tables.songci_table(records))
 
 print("\nval loss by seed (whole split), --preset=songci")
 losses = compare.by_seed(records, "songci")
@@ -31,7 +35,7 @@ print("\nthe initial token table at seed 1337, stages 02-08 at --preset=songci, 
 tables = {}
 for name in compare.LADDER[2:9]:
     stage = compare.load_stage(name)
-    common.configure(vars(stage), ["--preset=songci"], trains=False)
+    plumbing.configure(vars(stage), ["--preset=songci"], trains=False)
     torch.manual_seed(stage.seed)
     tables[name] = stage.LanguageModel(6100).token_embedding_table.weight.detach()
 first = tables[compare.LADDER[2]]
@@ -41,7 +45,7 @@ for name, table in tables.items():
 print("\nwhere the parameters are, at --preset=songci")
 for name in (compare.LADDER[2], compare.LADDER[8]):
     stage = compare.load_stage(name)
-    common.configure(vars(stage), ["--preset=songci"], trains=False)
+    plumbing.configure(vars(stage), ["--preset=songci"], trains=False)
     model = stage.LanguageModel(6100)
     total = sum(p.numel() for p in model.parameters())
     tables = sum(p.numel() for m in (model.token_embedding_table, model.lm_head)
@@ -50,7 +54,7 @@ for name in (compare.LADDER[2], compare.LADDER[8]):
 text, _ = common.load_text("songci")
 train, _ = common.train_val_split(torch.zeros(len(text)))
 stage = compare.load_stage(compare.LADDER[2])
-common.configure(vars(stage), ["--preset=songci"], trains=False)
+plumbing.configure(vars(stage), ["--preset=songci"], trains=False)
 read = stage.max_iters * stage.batch_size * stage.block_size
 print(f"stages 02-08 read {read:,} positions in training, {read / len(train):.2f} of the "
       f"{len(train):,} characters of the training split")
