@@ -11,8 +11,6 @@ best model trained so far. --preset: quick (about a minute), lecture (the lectur
 model, for a GPU), songci (the Song ci); dropout is off in the CPU presets (the note says why).
 """
 
-import os
-
 import torch
 import torch.nn as nn
 from torch.nn import functional as F
@@ -44,13 +42,12 @@ out_dir = "out"
 # ------------
 PRESETS = {
     "cpu": {},
-    "quick": dict(block_size=64, max_iters=1400, learning_rate=3e-3,
-                  out_dir=os.path.join("out", "quick")),
+    "quick": dict(block_size=64, max_iters=1400, learning_rate=3e-3, out_dir="out/quick"),
     "lecture": dict(batch_size=64, block_size=256, max_iters=5000, learning_rate=3e-4,
                     weight_decay=0.01, eval_iters=200, n_embd=384, n_head=6, n_layer=6,
-                    dropout=0.2, out_dir=os.path.join("out", "lecture")),
+                    dropout=0.2, out_dir="out/lecture"),
     "songci": dict(data="songci", batch_size=32, block_size=64, max_iters=7000,
-                   eval_interval=2400, weight_decay=0.2, out_dir=os.path.join("out", "songci")),
+                   eval_interval=2400, weight_decay=0.2, out_dir="out/songci"),
 }
 
 

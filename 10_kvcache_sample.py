@@ -12,8 +12,6 @@ block_size // 2 characters), with the cache or without, so both give the same ch
 --compare shows it, and times both.
 """
 
-import os
-
 import torch
 import torch.nn as nn
 from torch.nn import functional as F
@@ -36,9 +34,9 @@ out_dir = "out"  # where stage 09 wrote its checkpoint, ckpt.pt
 # ------------
 PRESETS = {  # stage 09's presets: the folder each one trains into
     "cpu": {},
-    "quick": dict(out_dir=os.path.join("out", "quick")),
-    "lecture": dict(out_dir=os.path.join("out", "lecture")),
-    "songci": dict(out_dir=os.path.join("out", "songci")),
+    "quick": dict(out_dir="out/quick"),
+    "lecture": dict(out_dir="out/lecture"),
+    "songci": dict(out_dir="out/songci"),
 }
 block_size = n_embd = n_head = n_layer = dropout = tie_weights = None  # from the checkpoint
 

@@ -212,17 +212,18 @@ def test_a_checkpoint_that_cannot_be_written_does_not_stop_training(tmp_path, sh
 def test_learning_rate_is_held_then_cooled_to_zero(stage, tmp_path, shakespeare, monkeypatch):
     from conftest import STAGES
     name = next(s for s in STAGES if s.startswith(stage))
-    lrs = []
+    lrs, decays = [], set()
     step = torch.optim.AdamW.step
     monkeypatch.setattr(torch.optim.AdamW, "step",
                         lambda self, *a, **k: lrs.append(self.param_groups[0]["lr"]) or
-                        step(self, *a, **k))
+                        decays.add(self.param_groups[0]["weight_decay"]) or step(self, *a, **k))
     tiny = TINY if stage == "09" else []
     load_stage(name).main(tiny + ["--max_iters=10", "--eval_interval=10", "--eval_iters=1",
                                   "--learning_rate=0.01", f"--out_dir={tmp_path}"])
     assert len(lrs) == 10
     assert lrs[0] == 0.01 and lrs[:9] == pytest.approx([0.01] * 9)  # held for 80% (cooldown 0.2)
     assert lrs[9] == pytest.approx(0.005)  # then linearly down: half-way at the last step
+    assert decays == {0.1 if stage == "09" else 0.01}  # stage 09's weight decay; AdamW's before
 
 
 def test_dropout_acts_in_training_only():
@@ -233,6 +234,9 @@ def test_dropout_acts_in_training_only():
     idx = torch.randint(11, (2, 16))
     model.train()
     assert not torch.equal(model(idx)[0], model(idx)[0])  # a different mask every time
+    x = torch.randn(2, 16, 32)
+    for branch in (model.blocks[0].sa, model.blocks[0].ffwd):  # in attention and after the MLP
+        assert not torch.equal(branch(x), branch(x))
     model.eval()
     assert torch.equal(model(idx)[0], model(idx)[0])
     data = torch.randint(11, (500,))
@@ -310,6 +314,34 @@ def test_context_policy_beyond_block_size():
         idx = torch.cat((idx, logits[:, -1].argmax(-1, keepdim=True)), dim=1)
     assert torch.equal(out, idx)
     assert max(windows) == m.block_size and min(windows[m.block_size:]) == m.block_size // 2
+
+
+def test_with_the_cache_each_step_runs_only_the_newest_character():
+    m, model = tiny_model()
+    lengths = {True: [], False: []}
+    real = model.forward
+    for use_cache in (True, False):
+        model.forward = lambda idx, *a, **k: lengths[use_cache].append(idx.size(1)) or real(
+            idx, *a, **k)
+        model.generate(torch.randint(11, (1, 5)), 2 * m.block_size, temperature=0,
+                       use_cache=use_cache)
+    refills = [i for i, n in enumerate(lengths[True]) if n > 1]  # the prompt, then each jump
+    assert refills == [0, 12, 21, 30]  # 5 + 12 = 17 > 16: the window jumps, then every 8 more
+    assert lengths[True].count(1) == 2 * m.block_size - len(refills)
+    assert min(lengths[False][1:]) > 1  # without the cache, the whole window every step
+
+
+def test_temperature_divides_the_logits(monkeypatch):
+    m, model = tiny_model()
+    prompt = torch.randint(11, (3, 4))
+    logits = model(prompt)[0][:, -1]
+    seen = []
+    real = torch.multinomial
+    monkeypatch.setattr(torch, "multinomial", lambda probs, **k: seen.append(probs) or real(
+        probs, **k))
+    for temperature in (0.5, 2.0):
+        model.generate(prompt, 1, temperature=temperature)
+        assert torch.allclose(seen[-1], torch.softmax(logits / temperature, dim=-1), atol=1e-6)
 
 
 def test_top_k_1_is_greedy():

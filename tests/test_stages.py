@@ -191,3 +191,76 @@ def test_a_clock_that_did_not_move_divides_nothing_by_zero(out_args, monkeypatch
     monkeypatch.setattr(plumbing.time, "perf_counter", lambda: 42.0)  # Windows' coarse tick
     _, result = load_stage("00_bigram_stats").main(out_args)
     assert result["seconds"] == 0 and math.isfinite(result["tokens_per_s"])
+
+
+# ---------------------------------------------------------------- each stage's idea, at work
+
+
+@pytest.mark.parametrize("name", [s for s in STAGES if s >= "01"])
+def test_every_layer_takes_part_in_the_forward_pass(name):
+    """A layer the model builds but never calls (a step of the idea left out) fails here."""
+    m = stage_with_a_model(name)
+    torch.manual_seed(0)
+    model = m.LanguageModel(20).eval()
+    layers = {module for module in model.modules() if list(module.parameters(recurse=False))}
+    called = set()
+    hooks = [layer.register_forward_hook(lambda module, *_: called.add(module)) for layer in layers]
+    model(torch.randint(20, (2, min(m.block_size, 8))))
+    for hook in hooks:
+        hook.remove()
+    assert layers == called, [type(layer).__name__ for layer in layers - called]
+
+
+@pytest.mark.parametrize("name", [s for s in STAGES if s >= "02"])
+def test_the_same_character_at_two_positions_gets_other_logits(name):
+    m = stage_with_a_model(name)
+    torch.manual_seed(0)
+    model = m.LanguageModel(20).eval()
+    logits, _ = model(torch.full((1, min(m.block_size, 8)), 3))
+    assert not torch.allclose(logits[0, 1], logits[0, 2])  # only its position tells them apart
+
+
+@pytest.mark.parametrize("name", [s for s in STAGES if s >= "06"])
+def test_the_model_stacks_n_layer_blocks(name):
+    m = stage_with_a_model(name)
+    sizes = []
+    for n_layer in (1, 2, 3):
+        m.n_layer = n_layer
+        model = m.LanguageModel(20)
+        assert len(model.blocks) == n_layer
+        sizes.append(sum(p.numel() for p in model.parameters()))
+    block = sum(p.numel() for p in model.blocks[0].parameters())
+    assert sizes[1] - sizes[0] == sizes[2] - sizes[1] == block > 0
+
+
+@pytest.mark.parametrize("name", [s for s in STAGES if s >= "07"])
+def test_a_block_whose_branches_add_nothing_passes_its_input_on(name):
+    """Residual connections: x + f(x) is x when f adds nothing."""
+    m = stage_with_a_model(name)
+    torch.manual_seed(0)
+    block = m.LanguageModel(20).blocks[0].eval()
+    last = [module for module in block.ffwd.modules() if isinstance(module, torch.nn.Linear)][-1]
+    with torch.no_grad():
+        for layer in (block.sa.proj, last):  # the branches' projections back into the stream
+            layer.weight.zero_()
+            layer.bias.zero_()
+    x = torch.randn(2, 5, m.n_embd)
+    assert torch.equal(block(x), x)
+
+
+@pytest.mark.parametrize("name", [s for s in STAGES if s >= "08"])
+def test_attention_and_feed_forward_read_normalised_vectors(name):
+    """Pre-norm: what each branch reads has zero mean and unit variance at every position
+    (LayerNorm's scale and shift start at 1 and 0)."""
+    m = stage_with_a_model(name)
+    torch.manual_seed(0)
+    model = m.LanguageModel(20).eval()
+    read = []
+    for block in model.blocks:
+        for branch in (block.sa, block.ffwd):
+            branch.register_forward_hook(lambda module, inputs, output: read.append(inputs[0]))
+    model(torch.randint(20, (2, 8)))
+    assert len(read) == 2 * m.n_layer
+    for x in read:
+        assert torch.allclose(x.mean(-1), torch.zeros(()), atol=1e-5)
+        assert torch.allclose(x.var(-1, unbiased=False), torch.ones(()), atol=1e-3)
