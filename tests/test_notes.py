@@ -152,9 +152,10 @@ def test_links_between_files_resolve():
 
 
 def test_every_loss_figure_in_the_notes_was_measured():
-    """A number like 2.3992 in a note is in the reference run or a committed log (the
-    README is not a source: it is derived from them too)."""
-    measured = "".join(p.read_text(encoding="utf-8") for p in (NOTES / "logs").glob("**/*.txt"))
+    """A number like 2.3992 in a note is in the reference run or a committed log, in
+    notes/logs or notes/experiments (the README is not a source: it is derived from them too)."""
+    measured = "".join(p.read_text(encoding="utf-8") for folder in ("logs", "experiments")
+                       for p in (NOTES / folder).glob("**/*.txt"))
     for r in compare.read_log(compare.REFERENCE):
         measured += f" {r['val_loss']:.4f} {r['train_loss']:.4f}"
     for path in NOTES.glob("*.md"):
@@ -187,13 +188,57 @@ def test_links_to_headings_resolve():
 
 
 def test_measurement_logs_name_their_command_and_machine():
-    """Each script in notes/logs/measurements has a log that starts with how it was run."""
+    """Each script still in notes/logs/measurements (timing scripts, until their owner moves
+    them to notes/experiments) has a log that starts with how it was run."""
     folder = NOTES / "logs" / "measurements"
     scripts = sorted(s for s in folder.glob("*.py") if not s.name.startswith("_"))  # _: imported
-    assert scripts
     for script in scripts:
         log = script.with_suffix(".txt")
         assert log.exists(), f"{script.name} has no log"
         first, second = log.read_text(encoding="utf-8").splitlines()[:2]
         assert first == f"$ python notes/logs/measurements/{script.name}", log.name
         assert second.startswith("# machine: ") and "Model name" in second, log.name
+
+
+EXPERIMENTS = NOTES / "experiments"
+# another person's folders, the last from notes/logs/side_by_side*: they add each one's
+# README.md and its row in the index; from then on the checks below cover them too
+NOT_YET_INDEXED = {"same_numbers", "step_utilization", "nanogpt_side_by_side"}
+LINK = re.compile(r"\]\(([^)#:]+)(?:#[^)]*)?\)")
+
+
+def experiment_folders():
+    return sorted(p for p in EXPERIMENTS.iterdir() if p.is_dir() and p.name != "__pycache__"
+                  and (p.name not in NOT_YET_INDEXED or (p / "README.md").exists()))
+
+
+def test_every_experiment_has_a_question_a_command_and_an_answer():
+    """Each folder of notes/experiments has a README.md with its Question, Command and
+    Answer that names every script beside it (not the _-prefixed helpers they import), and
+    each script's log, where it has one, starts with the command that made it."""
+    folders = experiment_folders()
+    assert folders
+    for folder in folders:
+        readme = folder / "README.md"
+        assert readme.exists(), f"{folder.name} has no README.md"
+        text = readme.read_text(encoding="utf-8")
+        for part in ("Question", "Command", "Answer"):
+            assert part in text, f"{folder.name}/README.md has no {part}"
+        for script in folder.glob("*.py"):
+            if script.name.startswith("_"):
+                continue
+            assert script.name in text, f"{folder.name}/README.md does not name {script.name}"
+            log = script.with_suffix(".txt")
+            if log.exists():
+                first = log.read_text(encoding="utf-8").splitlines()[0]
+                assert first == f"$ python notes/experiments/{folder.name}/{script.name}", log
+
+
+def test_experiment_links_resolve_and_the_index_lists_every_experiment():
+    index = (EXPERIMENTS / "README.md").read_text(encoding="utf-8")
+    for target in LINK.findall(index):
+        assert (EXPERIMENTS / target).exists(), f"experiments/README.md links to missing {target}"
+    for folder in experiment_folders():
+        assert f"({folder.name}/)" in index, f"{folder.name} is not in experiments/README.md"
+        for target in LINK.findall((folder / "README.md").read_text(encoding="utf-8")):
+            assert (folder / target).exists(), f"{folder.name}/README.md links to missing {target}"
