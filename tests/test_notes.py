@@ -1,5 +1,6 @@
 """The notes cannot drift from the code or from the reference run they quote."""
 
+import difflib
 import re
 import textwrap
 
@@ -31,6 +32,74 @@ def section(text, heading):
 
 def reference():
     return compare.latest(compare.read_log(compare.REFERENCE), "shakespeare")
+
+
+def without_comments(lines):
+    """Code lines less their comments (a '#' after the code, outside any string, or a whole
+    comment line), trailing blanks stripped: what a translated code block must keep."""
+    kept = []
+    for line in lines:
+        cut = len(line)
+        for match in re.finditer(r"#", line):
+            before = line[: match.start()]
+            if before.count('"') % 2 == 0 and before.count("'") % 2 == 0:
+                cut = match.start()
+                break
+        kept.append(line[:cut].rstrip())
+    return kept
+
+
+def tables(text):
+    """The Markdown tables of a page (outside code blocks), each a list of its rows."""
+    found, current = [], []
+    for line in FENCE.sub("", text).splitlines():
+        if line.startswith("|"):
+            current.append(line)
+        elif current:
+            found.append(current)
+            current = []
+    return found + ([current] if current else [])
+
+
+def read_lines(name):
+    return (ROOT / name).read_text(encoding="utf-8").splitlines()
+
+
+def hunks(old, new):
+    """The hunks of diff -u OLD NEW: {header: lines}."""
+    found, header = {}, None
+    for line in difflib.unified_diff(read_lines(old), read_lines(new), lineterm=""):
+        if line.startswith("@@"):
+            header = line
+            found[header] = []
+        elif header:
+            found[header].append(line)
+    return found
+
+
+def diff_block_matches(old, new, lines):
+    """Is a quoted diff block part of diff -u OLD NEW? The lines under a hunk header
+    (@@ ... @@) are a stretch of that very hunk; lines under no header are each a line of
+    the new file (+), the old (-), or both (context)."""
+    actual, parts, header = hunks(old, new), {None: []}, None
+    for line in lines:
+        if line.startswith("@@"):
+            header = line
+            assert header in actual, f"diff -u {old} {new} has no hunk {header}"
+            parts[header] = []
+        else:
+            parts[header].append(line)
+    for header, quoted in parts.items():
+        if header is not None:
+            hunk = actual[header]
+            assert any(hunk[i: i + len(quoted)] == quoted for i in range(len(hunk))), header
+    old_lines, new_lines = set(read_lines(old)), set(read_lines(new))
+    for line in parts[None]:
+        sign, rest = line[:1], line[1:]
+        assert sign in "+- ", line
+        assert (sign != "+" or rest in new_lines) and (sign != "-" or rest in old_lines), line
+        assert sign != " " or (rest in old_lines and rest in new_lines), line
+    return True
 
 
 def appears_in(lines, file_lines):
@@ -80,15 +149,7 @@ def test_quoted_code_is_verbatim(stage):
             assert appears_in(lines, source), f"not verbatim in {words[1]}:\n" + "\n".join(lines)
             checked += 1
         elif words[:1] == ["diff"] and len(words) == 3:
-            old, new = (set((ROOT / name).read_text(encoding="utf-8").splitlines())
-                        for name in words[1:])
-            for line in lines:
-                if line.startswith("@@"):
-                    continue
-                sign, rest = line[:1], line[1:]
-                assert sign in "+- ", line
-                assert (sign != "+" or rest in new) and (sign != "-" or rest in old), line
-                assert sign != " " or (rest in old and rest in new), line
+            assert diff_block_matches(*words[1:], lines)
             checked += 1
     assert checked >= 1, "quote some code with ```python FILE or ```diff OLD NEW"
 
@@ -151,16 +212,46 @@ def test_links_between_files_resolve():
             assert (NOTES / target).exists(), f"{path.name} links to missing {target}"
 
 
-def test_every_loss_figure_in_the_notes_was_measured():
-    """A number like 2.3992 in a note is in the reference run or a committed log, in
-    notes/logs or notes/experiments (the README is not a source: it is derived from them too)."""
-    measured = "".join(p.read_text(encoding="utf-8") for folder in ("logs", "experiments")
-                       for p in (NOTES / folder).glob("**/*.txt"))
-    for r in compare.read_log(compare.REFERENCE):
-        measured += f" {r['val_loss']:.4f} {r['train_loss']:.4f}"
-    for path in NOTES.glob("*.md"):
-        for number in re.findall(r"(?<![\d.])\d\.\d{4}(?![\d])", path.read_text(encoding="utf-8")):
-            assert number in measured, f"{path.name}: {number} is not in any measured output"
+# a loss (2.3992), a time or a speed (162.0 s, 0.39 ms, 53,905 tokens/s), a ratio (5.7x)
+MEASURED = re.compile(r"(?<![\d.,])(\d\.\d{4})(?!\d)|(?<![\d.,\w-])(\d[\d,]*(?:\.\d+)?) ?"
+                      r"(?:ms|s|tokens/s)\b|(?<![\d.,])(\d+\.\d+)x\b")
+PAGES_WITH_FIGURES = [*NOTES.glob("*.md"), *(NOTES / "zh-CN").glob("*.md"), ROOT / "README.md",
+                      ROOT / "README.zh-CN.md", *(NOTES / "experiments").glob("*/README.md")]
+
+
+def measured_corpus():
+    """Every committed log, and the reference records as the tables print them."""
+    texts = [p.read_text(encoding="utf-8") for folder in ("logs", "experiments")
+             for p in (NOTES / folder).glob("**/*.txt")]
+    for path in (compare.REFERENCE, compare.SEEDS, compare.SONGCI):
+        for r in compare.read_log(path):
+            texts.append(f" {r['val_loss']:.4f} {r['train_loss']:.4f} {r['seconds']:.1f} s "
+                         f"{compare.fmt_seconds(r['seconds'])} {r['tokens_per_s']:,.0f} tokens/s")
+    return "\n".join(texts)
+
+
+def printed_numbers(corpus):
+    """Each number in corpus, as it would be written rounded to 0 to 4 decimals."""
+    found = set()
+    for token in re.findall(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\d.,])\d+(?:\.\d+)?",
+                            corpus):
+        value, decimals = float(token.replace(",", "")), len(token.partition(".")[2])
+        for d in range(decimals + 1):
+            found |= {f"{value:.{d}f}", f"{value:,.{d}f}"}
+    return found
+
+
+def test_every_figure_in_the_notes_and_readmes_was_measured():
+    """A loss, time, speed or ratio in a note, an experiment's README or either README is in
+    a committed log or reference record: a figure nobody's run printed cannot be quoted."""
+    printed = printed_numbers(measured_corpus())
+    missing = []
+    for path in PAGES_WITH_FIGURES:
+        for groups in MEASURED.findall(FENCE.sub("", path.read_text(encoding="utf-8"))):
+            number = next(g for g in groups if g)
+            if number not in printed:
+                missing.append(f"{path.relative_to(ROOT)}: {number}")
+    assert missing == [], "in no log"
 
 
 def slug(heading):
