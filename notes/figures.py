@@ -8,6 +8,7 @@
     position   02_position.png   stage 02 at its defaults: the learned position embeddings
     attention  03_attention.png  stage 03 at its defaults: its head on a line of text,
                                  softmax without and with the causal mask
+    qkv        03_qkv.png        one head of attention as a data flow with shapes (no training)
     heads      04_heads.png      stage 04 at its defaults: its four heads on that line
     residual   07_residual.png   the 05, 06 and 07 training curves in the log
     stream     07_stream.png     stages 06, 07 and 08 at their defaults: the residual stream's
@@ -144,6 +145,58 @@ def draw_attention(log):
     heatmap(right, after, chars, "with the causal mask (the real weights)")
     fig.suptitle(f"Stage 03: the trained head reading {LINE!r}")
     save(fig, "03_attention.png")
+
+
+def draw_qkv(log):
+    """One head of stage 03 as a data flow with shapes: boxes and arrows, nothing trained."""
+    fig, ax = plt.subplots(figsize=(8, 8.6))
+    ax.set(xlim=(0, 10), ylim=(0, 17.2))
+    ax.axis("off")
+
+    def box(x, y, w, h, text, colour="white"):
+        ax.add_patch(matplotlib.patches.FancyBboxPatch(
+            (x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0,rounding_size=0.2",
+            facecolor=colour, edgecolor="grey"))
+        ax.text(x, y, text, ha="center", va="center", fontsize=10)
+
+    def arrow(start, end, bend=None):
+        ax.annotate("", end, start, arrowprops=dict(
+            arrowstyle="->", lw=1.2, shrinkA=0, shrinkB=0,
+            connectionstyle=bend or "arc3"))
+
+    box(5, 16, 4.6, 1.1, "x   (B, T, C)\neach position's vector, private to it", "#f2f2f2")
+    columns = [(1.9, "query", "q", "what am I looking for?"),
+               (5.0, "key", "k", "what do I contain?"),
+               (8.1, "value", "v", "what do I pass on?")]
+    for x, name, short, role in columns:
+        arrow((5, 15.45), (x, 14.45))
+        box(x, 13.9, 2.8, 1.1, f"{name}: Linear\nC → hs", "#dbe9f6")
+        arrow((x, 13.35), (x, 12.35))
+        box(x, 11.8, 2.8, 1.1, f"{short}   (B, T, hs)\n{role}")
+    chain = [(9.6, 1.1, "q @ kᵀ   (B, T, T)\nevery query meets every key"),
+             (7.9, 0.8, "scale:  × 1/√hs"),
+             (6.2, 1.1, "mask:  future → −∞\n(only the lower triangle is kept)"),
+             (4.5, 1.1, "softmax over each row\nwei   (B, T, T), rows sum to 1")]
+    arrow((1.9, 11.25), (2.7, 10.15))
+    arrow((5.0, 11.25), (4.2, 10.15))
+    for (y0, h0, _), (y1, h1, _) in zip(chain, chain[1:]):
+        arrow((3.45, y0 - h0 / 2), (3.45, y1 + h1 / 2))
+    for y, h, text in chain:
+        box(3.45, y, 3.8, h, text, "#fde2c8")
+    size, (left, top) = 0.2, (0.3, 6.84)  # a 4 x 4 causal mask beside its box
+    for row in range(4):
+        for col in range(4):
+            ax.add_patch(plt.Rectangle((left + col * size, top - (row + 1) * 0.32), size, 0.32,
+                                       facecolor="#e6550d" if col <= row else "#d9d9d9",
+                                       edgecolor="white"))
+    box(6.0, 2.5, 3.0, 1.1, "out = wei @ v\nweighted average of the values", "#fde2c8")
+    arrow((3.45, 3.95), (4.5, 2.5), "angle,angleA=90,angleB=0")
+    arrow((8.1, 11.25), (7.5, 2.5), "angle,angleA=90,angleB=0")
+    arrow((6.0, 1.95), (6.0, 1.2))
+    box(6.0, 0.8, 3.0, 0.8, "out   (B, T, hs)")
+    ax.set_title("One head of causal self-attention (stage 03), with shapes\n"
+                 "B batch, T context, C = n_embd, hs head size", fontsize=11)
+    save(fig, "03_qkv.png")
 
 
 def draw_heads(log):
@@ -346,7 +399,7 @@ def draw_ladder(log):
 
 
 DRAW = {"counts": draw_counts, "position": draw_position, "attention": draw_attention,
-        "heads": draw_heads, "residual": draw_residual, "dropout": draw_dropout,
+        "qkv": draw_qkv, "heads": draw_heads, "residual": draw_residual, "dropout": draw_dropout,
         "kvcache": draw_kvcache, "ladder": draw_ladder, "stream": draw_stream,
         "architecture": draw_architecture}
 
