@@ -8,6 +8,8 @@
     position   02_position.png   stage 02 at its defaults: the learned position embeddings
     attention  03_attention.png  stage 03 at its defaults: its head on a line of text,
                                  softmax without and with the causal mask
+    songci_attention  03_attention_songci.png  stage 03 at --preset=songci: its head on a
+                                 line of Su Shi (a Chinese font is used if one is installed)
     qkv        03_qkv.png        one head of attention as a data flow with shapes (no training)
     heads      04_heads.png      stage 04 at its defaults: its four heads on that line
     residual   07_residual.png   the 05, 06 and 07 training curves in the log
@@ -47,6 +49,9 @@ import compare  # noqa: E402
 FIGURES = os.path.join(ROOT, "notes", "figures")
 KV_STEPS = 3  # the KV-cache timing generates this many context lengths of characters
 LINE = "My lord,"  # a line of the play, as long as the context of stages 02-08
+SONGCI_LINE = "明月几时有，把酒问青天。"  # Su Shi, 水调歌头; fits --preset=songci's context
+CJK_FONTS = ["Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "SimHei",
+             "Microsoft YaHei", "PingFang SC", "Heiti SC"]
 DPI = 80
 
 
@@ -145,6 +150,25 @@ def draw_attention(log):
     heatmap(right, after, chars, "with the causal mask (the real weights)")
     fig.suptitle(f"Stage 03: the trained head reading {LINE!r}")
     save(fig, "03_attention.png")
+
+
+def draw_songci_attention(log):
+    """Stage 03's head, trained on the Song ci, reading a famous line: which earlier
+    characters each character looks at."""
+    from matplotlib import font_manager
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    fonts = [name for name in CJK_FONTS if name in installed]  # none: the characters show as boxes
+    stage, model = train("03_self_attention", "--preset=songci")
+    text = common.load_text(stage.data)[0]
+    assert SONGCI_LINE in text and len(SONGCI_LINE) <= stage.block_size
+    idx = torch.tensor([common.Vocab(text).encode(SONGCI_LINE)])
+    _, weights = attention_of(model, model.sa, idx)
+    with plt.rc_context({"font.sans-serif": fonts + plt.rcParams["font.sans-serif"]}):
+        fig, ax = plt.subplots(figsize=(5.6, 5.2))
+        heatmap(ax, weights, list(SONGCI_LINE), "")
+        ax.set(xlabel="key (attended to)  被看的字", ylabel="query (attending)  在看的字")
+        fig.suptitle(f"Stage 03 on the Song ci, reading {SONGCI_LINE}")
+        save(fig, "03_attention_songci.png")
 
 
 def draw_qkv(log):
@@ -399,9 +423,9 @@ def draw_ladder(log):
 
 
 DRAW = {"counts": draw_counts, "position": draw_position, "attention": draw_attention,
-        "qkv": draw_qkv, "heads": draw_heads, "residual": draw_residual, "dropout": draw_dropout,
-        "kvcache": draw_kvcache, "ladder": draw_ladder, "stream": draw_stream,
-        "architecture": draw_architecture}
+        "songci_attention": draw_songci_attention, "qkv": draw_qkv, "heads": draw_heads,
+        "residual": draw_residual, "dropout": draw_dropout, "kvcache": draw_kvcache,
+        "ladder": draw_ladder, "stream": draw_stream, "architecture": draw_architecture}
 
 
 def main(argv=None):

@@ -68,8 +68,7 @@ def test_every_picture_is_drawn(drawn, tmp_path, monkeypatch, capsys, shakespear
     assert "skipped" not in capsys.readouterr().out
     pngs = sorted(p.name for p in drawn.glob("*.png"))
     assert pngs == sorted(["00_counts.png", "02_position.png", "03_attention.png", "03_qkv.png",
-                           "04_heads.png",
-                           "architecture.png",
+                           "03_attention_songci.png", "04_heads.png", "architecture.png",
                            "07_residual.png", "07_stream.png", "09_dropout.png", "10_kvcache.png",
                            "ladder.png"])
     for name in pngs:
