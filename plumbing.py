@@ -54,7 +54,7 @@ DATASETS = {  # --data=NAME: the file in data/, its checksum, where it comes fro
     },
 }
 HEARTBEAT = 10  # seconds between progress lines while training runs between evaluations
-BF16_GAIN = 1.25  # --dtype=auto trains in bfloat16 where its products run this much faster
+BF16_GAIN = 1.25  # without CPU flags to read, auto takes bfloat16 if products run this much faster
 
 
 # ---------------------------------------------------------------- files
@@ -377,14 +377,35 @@ def bf16_gain(rows, width, repeats=7):
     return statistics.median(seconds[False][1:]) / statistics.median(seconds[True][1:])
 
 
+def cpu_flags(path="/proc/cpuinfo"):
+    """The CPU's feature flags as Linux lists them, or None where the OS does not."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith(("flags", "Features")):  # x86, ARM
+                    return set(line.partition(":")[2].split())
+    except OSError:
+        pass
+    return None
+
+
+BF16_FLAGS = {"avx512_bf16", "amx_bf16", "bf16"}  # x86's two kinds, ARM's
+
+
 def pick_dtype(dtype, device, rows, width):
     """The dtype of training's matrix products, and why (for the line a run starts with).
-    'auto' measures: bfloat16 where a product of the model's shape runs at least BF16_GAIN
-    times faster in it on this CPU, float32 elsewhere; GPUs keep float32."""
+    'auto' gives GPUs float32; on a CPU, bfloat16 where the OS lists bfloat16 instructions
+    (so the same machine always chooses the same), else where a product of the model's shape
+    runs at least BF16_GAIN times faster in it, measured."""
     if dtype != "auto":
         return dtype, ""
     if device != "cpu":
         return "float32", " (auto: float32 on a GPU)"
+    flags = cpu_flags()
+    if flags is not None:
+        found = sorted(flags & BF16_FLAGS)
+        return (("bfloat16", f" (auto: the CPU lists {', '.join(found)})") if found else
+                ("float32", " (auto: the CPU lists no bfloat16 instructions)"))
     gain = bf16_gain(rows, width)
     chosen, only = ("bfloat16", "") if gain >= BF16_GAIN else ("float32", "only ")
     return chosen, f" (auto: bfloat16 ran this model's products {only}{gain:.1f}x as fast here)"

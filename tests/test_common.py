@@ -297,17 +297,27 @@ def test_help_lists_every_hyperparameter(capsys):
     assert "_private" not in out and "torch" not in out
 
 
-def test_dtype_choice(monkeypatch):
+def test_dtype_choice(monkeypatch, tmp_path):
+    read_flags = plumbing.cpu_flags
     for name in ("float32", "bfloat16"):  # asked for: given as asked, on any device
         assert plumbing.pick_dtype(name, "cpu", 64, 32) == plumbing.pick_dtype(name, "cuda", 64, 32)
         assert plumbing.pick_dtype(name, "cpu", 64, 32) == (name, "")
+    for flags, expected in [({"avx2", "avx512_bf16"}, "bfloat16"), ({"amx_bf16"}, "bfloat16"),
+                            ({"fp", "asimd", "bf16"}, "bfloat16"), ({"avx2", "fma"}, "float32")]:
+        monkeypatch.setattr(plumbing, "cpu_flags", lambda: flags)  # what Linux lists: decides
+        assert plumbing.pick_dtype("auto", "cpu", 2048, 128)[0] == expected
+        for device in ("cuda", "cuda:0", "mps"):  # GPUs keep float32 unless asked
+            assert plumbing.pick_dtype("auto", device, 2048, 128)[0] == "float32"
+    monkeypatch.setattr(plumbing, "cpu_flags", lambda: None)  # no list (macOS, Windows): measure
     for gain, expected in [(2.3, "bfloat16"), (1.25, "bfloat16"), (1.1, "float32"),
-                           (0.4, "float32")]:  # auto: what a product of the model's shape says
+                           (0.4, "float32")]:
         monkeypatch.setattr(plumbing, "bf16_gain", lambda rows, width: gain)
         chosen, why = plumbing.pick_dtype("auto", "cpu", 2048, 128)
         assert chosen == expected and f"{gain:.1f}x as fast here)" in why
-        for device in ("cuda", "cuda:0", "mps"):  # GPUs keep float32 unless asked
-            assert plumbing.pick_dtype("auto", device, 2048, 128)[0] == "float32"
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse avx512_bf16\n\n", encoding="utf-8")
+    assert read_flags(str(cpuinfo)) == {"fpu", "sse", "avx512_bf16"}
+    assert read_flags(str(tmp_path / "none")) is None
 
 
 def test_the_dtype_measurement_leaves_the_random_numbers_alone():
