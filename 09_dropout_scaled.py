@@ -7,8 +7,8 @@ Then the model grows: wider, deeper, a longer context, more steps, and weight de
 Three things keep the bigger model fast on a CPU: all heads computed together as one
 more batch dimension (the same arithmetic as stage 08), bfloat16 products where this CPU
 runs them faster (--dtype), and two threads. A checkpoint, out_dir/ckpt.pt, keeps the
-best model trained so far. --preset: quick (about a minute), lecture (the lecture's
-model, for a GPU), songci (the Song ci); dropout is off in the CPU presets (the note says why).
+best model trained so far. --preset: quick (about a minute), long (more steps), lecture
+(the lecture's model, for a GPU), songci (the Song ci); dropout is off on the CPU (see the note).
 """
 
 import torch
@@ -32,7 +32,7 @@ n_head = 4  # attention heads, each of size n_embd // n_head
 n_layer = 4  # blocks stacked one on another
 dropout = 0.0  # fraction of activations zeroed in training (0.2 in the lecture preset)
 tie_weights = False  # the output layer reuses the token table (notes/songci.md)
-preset = "cpu"  # cpu: the values above; quick: about a minute; lecture, songci: PRESETS
+preset = "cpu"  # cpu: the values above; quick: about a minute; long, lecture, songci: PRESETS
 device = "auto"  # auto, cpu, cuda or mps
 dtype = "auto"  # of training's products: auto (bfloat16 where it is faster here), float32, bfloat16
 threads = 2  # CPU threads; two are faster from this size on
@@ -43,6 +43,7 @@ out_dir = "out"
 PRESETS = {
     "cpu": {},
     "quick": dict(block_size=64, max_iters=1400, learning_rate=3e-3, out_dir="out/quick"),
+    "long": dict(max_iters=6500, cooldown=0.3, out_dir="out/long"),
     "lecture": dict(batch_size=64, block_size=256, max_iters=5000, learning_rate=3e-4,
                     weight_decay=0.01, eval_iters=200, n_embd=384, n_head=6, n_layer=6,
                     dropout=0.2, out_dir="out/lecture"),

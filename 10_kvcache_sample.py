@@ -26,7 +26,7 @@ temperature = 1.0  # below 1 sharper, above 1 more random; 0 always takes the li
 top_k = 0  # sample among the k likeliest characters only; 0 means all of them
 interactive = False  # read prompts from standard input until EOF
 compare = False  # generate with and without the cache: speed, and are the ids the same?
-preset = "cpu"  # which of stage 09's presets trained the model: cpu, quick, lecture, songci
+preset = "cpu"  # the stage-09 preset that trained the model: cpu, quick, long, lecture, songci
 device = "auto"  # auto, cpu, cuda or mps
 threads = 1  # CPU threads; two are no faster for one character at a time
 seed = 1337
@@ -35,6 +35,7 @@ out_dir = "out"  # where stage 09 wrote its checkpoint, ckpt.pt
 PRESETS = {  # stage 09's presets: the folder each one trains into
     "cpu": {},
     "quick": dict(out_dir="out/quick"),
+    "long": dict(out_dir="out/long"),
     "lecture": dict(out_dir="out/lecture"),
     "songci": dict(out_dir="out/songci"),
 }

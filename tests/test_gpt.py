@@ -64,7 +64,7 @@ def test_lecture_preset_and_overrides_on_top():
     assert (m.n_embd, m.n_head, m.n_layer, m.block_size, m.batch_size) == (384, 6, 6, 256, 64)
     assert (m.dropout, m.learning_rate, m.max_iters) == (0.2, 3e-4, 7)
     assert given["n_embd"] == 384 and given["max_iters"] == 7
-    with pytest.raises(SystemExit, match=r"--preset=gpu: expected one of cpu, quick, lecture, songci"):
+    with pytest.raises(SystemExit, match=r"--preset=gpu: expected one of cpu, quick, long, lecture, songci"):
         plumbing.configure(vars(m), ["--preset=gpu"])
     m = load_stage("09_dropout_scaled")
     plumbing.configure(vars(m), ["--preset=quick"])

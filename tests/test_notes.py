@@ -322,7 +322,8 @@ def test_every_experiment_has_a_question_a_command_and_an_answer():
             log = script.with_suffix(".txt")
             if log.exists():
                 first = log.read_text(encoding="utf-8").splitlines()[0]
-                assert first == f"$ python notes/experiments/{folder.name}/{script.name}", log
+                assert first.startswith("$ ") and (
+                    f"python notes/experiments/{folder.name}/{script.name}" in first), log
 
 
 def test_experiment_links_resolve_and_the_index_lists_every_experiment():

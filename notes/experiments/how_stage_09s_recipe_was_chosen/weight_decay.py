@@ -1,6 +1,6 @@
 """Stage 09 with AdamW's weight decay set to the first argument, before stage 09 had
 --weight_decay (it used AdamW's default, 0.01). Run from the repository root:
-python notes/logs/tuning/weight_decay.py 0.1 --max_iters=4200"""
+python notes/experiments/how_stage_09s_recipe_was_chosen/weight_decay.py 0.1 --max_iters=4200"""
 import importlib
 import sys
 import time
