@@ -23,8 +23,8 @@
     ladder     ladder.png        val loss by stage and every training curve in the log
                                  (compare.py's chart, without a reference)
 
-All of it took 180 s on a 2-core CPU (notes/logs/figures.txt); the stage scripts
-themselves draw nothing. The log defaults to notes/results.jsonl, the reference run the notes quote.
+The stage scripts themselves draw nothing. The log defaults to notes/results.jsonl, the
+reference run the notes quote.
 """
 
 import argparse

@@ -1,19 +1,32 @@
-"""How long one training step of --preset=lecture (10.8M parameters, 64 windows of 256)
-takes on this CPU, and what 5000 of them would take: why the lecture preset is a GPU run.
+"""How long one training step of --preset=lecture (the lecture's 10.8M-parameter model,
+64 windows of 256 characters) takes on this CPU, in float32 and in bfloat16, and what its
+5000 steps would take: why the lecture preset is a GPU run.
+
 Run from the repository root, alone on the machine:
-python notes/logs/measurements/lecture_step.py"""
-import importlib
+    python notes/experiments/how_long_is_a_lecture_step_on_a_cpu/lecture_step.py
+"""
+import os
+import statistics
+import subprocess
 import sys
 import time
 
 import torch
 
-sys.path.insert(0, ".")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__)))))
+sys.path.insert(0, ROOT)
 import common  # noqa: E402
-from _timing import median, train_step  # noqa: E402
+import compare  # noqa: E402
+import plumbing  # noqa: E402
 
-stage = importlib.import_module("09_dropout_scaled")
-common.configure(vars(stage), ["--preset=lecture"])
+print("$ python notes/experiments/how_long_is_a_lecture_step_on_a_cpu/lecture_step.py")
+machine = subprocess.run("lscpu | grep -E 'Model name|^CPU family'", shell=True,
+                         capture_output=True, text=True).stdout.split("\n")
+print(f"# machine: {', '.join(' '.join(line.split()) for line in machine if line)}, "
+      f"PyTorch {torch.__version__}")
+stage = compare.load_stage("09_dropout_scaled")
+plumbing.configure(vars(stage), ["--preset=lecture"], trains=False)
 torch.manual_seed(1337)
 torch.set_num_threads(stage.threads)
 text, _ = common.load_text("shakespeare")
@@ -22,16 +35,21 @@ train_data, _ = common.train_val_split(torch.tensor(vocab.encode(text)))
 model = stage.LanguageModel(len(vocab))
 optimizer = torch.optim.AdamW(model.parameters(), lr=stage.learning_rate,
                               weight_decay=stage.weight_decay, fused=True)
-n_params = sum(p.numel() for p in model.parameters())
-print(f"# PyTorch {torch.__version__}, {stage.threads} threads; {n_params:,} parameters, "
-      f"{stage.batch_size} windows of {stage.block_size} a step, dropout {stage.dropout}")
-times = []
-for step in range(8):  # the first three are a warm-up: the first steps run slower
-    t0 = time.perf_counter()
-    loss = train_step(stage, model, optimizer, train_data)
-    times.append(time.perf_counter() - t0)
-    print(f"step {step}: {times[-1]:.1f} s, loss {loss.item():.4f}")
-step_s = median(times[3:])  # of the five after the warm-up
-tokens = stage.batch_size * stage.block_size
-print(f"median step: {step_s:.1f} s, {tokens / step_s:,.0f} tokens/s; {stage.max_iters} "
-      f"steps: {stage.max_iters * step_s / 3600:.0f} hours, evaluations not counted")
+print(f"# {sum(p.numel() for p in model.parameters()):,} parameters, {stage.batch_size} "
+      f"windows of {stage.block_size} a step, dropout {stage.dropout}, {stage.threads} threads")
+for precision in ("float32", "bfloat16"):
+    times = []
+    for step in range(7):  # the first two warm up: the first steps run slower
+        xb, yb = common.get_batch(train_data, stage.block_size, stage.batch_size, "cpu")
+        t0 = time.perf_counter()
+        with torch.autocast("cpu", torch.bfloat16, enabled=precision == "bfloat16"):
+            _, loss = model(xb, yb)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        times.append(time.perf_counter() - t0)
+    step_s = statistics.median(times[2:])
+    tokens = stage.batch_size * stage.block_size
+    print(f"{precision}: a step {step_s:.1f} s (median of 5 after 2 warm-up steps), "
+          f"{tokens / step_s:,.0f} tokens/s; {stage.max_iters} steps would take "
+          f"{stage.max_iters * step_s / 3600:.0f} hours, evaluations not counted")

@@ -3,25 +3,33 @@ widths (4 layers, 4 heads, context 128, random weights), and how many PyTorch op
 cached step runs. If the cached step's time hardly grows with the width while the uncached
 one does, the cached step's time is mostly the fixed cost of each operation, not arithmetic.
 Run from the repository root, alone on the machine:
-python notes/logs/measurements/kv_step.py"""
-import importlib
+python notes/experiments/how_much_does_the_kv_cache_save/kv_step.py"""
+import os
+import subprocess
 import sys
 import time
 
 import torch
 from torch.profiler import profile
 
-sys.path.insert(0, ".")
-import common  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__)))))
+sys.path.insert(0, ROOT)
+import compare  # noqa: E402
 
-stage = importlib.import_module("10_kvcache_sample")
+print("$ python notes/experiments/how_much_does_the_kv_cache_save/kv_step.py")
+machine = subprocess.run("lscpu | grep -E 'Model name|^CPU family'", shell=True,
+                         capture_output=True, text=True).stdout.split("\n")
+print(f"# machine: {', '.join(' '.join(line.split()) for line in machine if line)}")
+stage = compare.load_stage("10_kvcache_sample")
+vars(stage).update(block_size=128, n_head=4, n_layer=4, dropout=0.0, tie_weights=False)
 torch.set_num_threads(stage.threads)
 n = 3 * stage.block_size  # characters per timing, as in notes/figures.py kvcache
 print(f"# PyTorch {torch.__version__}, {stage.threads} thread(s); {n} characters from an "
       f"empty context, median of 3; 65 characters of vocabulary")
 print("width  parameters  cached ms/char  uncached ms/char  ratio  ops per char, cached")
 for width in (32, 128, 384):
-    common.configure(vars(stage), [f"--n_embd={width}"], trains=False)
+    stage.n_embd = width  # what a checkpoint of that width would set
     torch.manual_seed(1337)
     model = stage.LanguageModel(65).eval()
     start = torch.zeros((1, 1), dtype=torch.long)
