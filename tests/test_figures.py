@@ -8,6 +8,7 @@ from conftest import ROOT
 from test_compare import record, write_log
 
 sys.path.insert(0, str(ROOT / "notes"))
+import common  # noqa: E402
 import figures  # noqa: E402
 
 
@@ -61,6 +62,9 @@ def test_every_picture_is_drawn(drawn, tmp_path, monkeypatch, capsys, shakespear
 
     monkeypatch.setattr(figures, "train", quick)
     monkeypatch.setattr(figures, "KV_STEPS", 0.2)  # a fifth of a context, at both sizes
+    real_evaluate = common.evaluate  # the final whole-split evaluations: a few windows will do
+    monkeypatch.setattr(common, "evaluate", lambda model, data, *args, **kwargs: real_evaluate(
+        model, data[:4096], *args, **kwargs))
     log = write_log(tmp_path / "results.jsonl", [
         record("05_feedforward", 2.24), record("06_block", 2.35), record("07_residual", 2.04),
         record("09_dropout_scaled", 1.51), record("09_dropout_scaled", 1.55, dropout=0.2)])

@@ -39,9 +39,9 @@ def test_slice_learns(corpus, tmp_path, out_args):
     path = tmp_path / "songci_slice.txt"
     path.write_text(text[:300_000], encoding="utf-8")
     _, result = load_stage("05_feedforward").main(
-        [f"--data={path}", "--max_iters=1500", "--eval_interval=500", "--device=cpu"] + out_args)
-    print(f"Song ci slice, stage 05, 1500 steps: val loss {result['val_loss']:.4f}")
-    assert result["val_loss"] < 6.10  # measured 6.0637 on a 2-core CPU
+        [f"--data={path}", "--max_iters=500", "--eval_interval=250", "--device=cpu"] + out_args)
+    print(f"Song ci slice, stage 05, 500 steps: val loss {result['val_loss']:.4f}")
+    assert result["val_loss"] < 6.13  # measured 6.0932 on a 2-core CPU; it starts at 8.35
 
 
 def test_chinese_prints_on_a_console_that_is_not_utf8(corpus):
