@@ -294,7 +294,8 @@ def test_readme_table_rewritten_between_markers(tmp_path):
                       encoding="utf-8")
     runs = compare.latest(full_ladder(), "shakespeare")
     bands = {"03_self_attention": [2.41, 2.39, 2.40]}
-    tables.write_readme(str(readme), tables.readme_table(runs, bands))
+    tables.write_table(str(readme), tables.TABLE_START, tables.TABLE_END,
+                       tables.readme_table(runs, bands))
     text = readme.read_text(encoding="utf-8")
     assert text.startswith(f"# Title\n\n{tables.TABLE_START}\n| script |")
     assert text.endswith(f"{tables.KV_CACHE_ROW}\n{tables.TABLE_END}\n\nEnd.\n")
@@ -316,11 +317,12 @@ def test_readme_needs_every_stage_at_defaults():
 
 
 def test_readme_tables_come_from_the_reference_records():
-    """The README's tables are the committed reference records', as tools/readme_tables.py
-    writes them."""
-    text = open(compare.README, encoding="utf-8").read()
-    for table, (start, end) in zip(tables.reference_tables(), [
-            (tables.TABLE_START, tables.TABLE_END), (tables.SONGCI_START, tables.SONGCI_END)]):
+    """README.md's ladder table and notes/songci.md's Song ci table are the committed
+    reference records', as tools/readme_tables.py writes them."""
+    for table, path, start, end in zip(
+            tables.reference_tables(), [compare.README, tables.SONGCI_NOTE],
+            [tables.TABLE_START, tables.SONGCI_START], [tables.TABLE_END, tables.SONGCI_END]):
+        text = open(path, encoding="utf-8").read()
         assert text[text.index(start) + len(start): text.index(end)].strip() == table
 
 

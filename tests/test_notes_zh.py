@@ -15,7 +15,8 @@ ZH = NOTES / "zh-CN"
 HEADINGS = {"## The idea": "## 思路", "## The math, with shapes": "## 数学与张量形状",
             "## What changed": "## 改了什么", "## Measured results": "## 实测结果",
             "## Picture": "## 图", "## Pitfalls": "## 常见错误", "## Exercises": "## 练习"}
-PAGES = [f"{stage}.md" for stage in STAGES] + ["README.md", "lecture_differences.md", "songci.md"]
+PAGES = [f"{stage}.md" for stage in STAGES] + ["README.md", "lecture_differences.md", "songci.md",
+                                              "benchmarks.md"]
 NUMBER = re.compile(r"(?<![\d.,])\d+\.\d+(?![\d])|(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d])")
 
 

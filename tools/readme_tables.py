@@ -1,8 +1,9 @@
-"""The maintainer's table writer: the ladder table and the Song ci table of README.md,
-from the committed reference records (notes/results.jsonl, notes/seeds.jsonl,
-notes/songci.jsonl). A learner never needs it; compare.py is the learner's tool.
+"""The maintainer's table writer: the ladder table of README.md and the Song ci table of
+notes/songci.md, from the committed reference records (notes/results.jsonl,
+notes/seeds.jsonl, notes/songci.jsonl). A learner never needs it; compare.py is the
+learner's tool.
 
-    python tools/readme_tables.py          # rewrite both tables in README.md
+    python tools/readme_tables.py          # rewrite both tables
 """
 
 import argparse
@@ -18,6 +19,7 @@ TABLE_START = "<!-- ladder table: written by python tools/readme_tables.py -->"
 TABLE_END = "<!-- end of ladder table -->"
 SONGCI_START = "<!-- songci table: written by python tools/readme_tables.py -->"
 SONGCI_END = "<!-- end of songci table -->"
+SONGCI_NOTE = os.path.join(os.path.dirname(compare.README), "notes", "songci.md")
 IDEAS = {  # what each stage adds, as the README's table says it
     "00_bigram_stats": "a bigram model by **counting**",
     "01_bigram_torch": "the same model as a **trainable lookup table**",
@@ -103,21 +105,22 @@ def reference_tables():
             songci_table(compare.read_log(compare.SONGCI)))
 
 
-def write_readme(path, ladder, songci=None):
+def write_table(path, start_marker, end_marker, table):
     with open(path, encoding="utf-8") as f:
         text = f.read()
-    text = replace_between(text, TABLE_START, TABLE_END, ladder, path)
-    if songci is not None and SONGCI_START in text:
-        text = replace_between(text, SONGCI_START, SONGCI_END, songci, path)
+    text = replace_between(text, start_marker, end_marker, table, path)
     plumbing.write_atomic(path, text.encode("utf-8"))
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--readme", default=compare.README, help="the file to rewrite")
+    parser.add_argument("--readme", default=compare.README, help="the ladder table's file")
+    parser.add_argument("--songci", default=SONGCI_NOTE, help="the Song ci table's file")
     args = parser.parse_args(argv)
-    write_readme(args.readme, *reference_tables())
-    print(f"tables rewritten in {args.readme}")
+    ladder, songci = reference_tables()
+    write_table(args.readme, TABLE_START, TABLE_END, ladder)
+    write_table(args.songci, SONGCI_START, SONGCI_END, songci)
+    print(f"tables rewritten in {args.readme} and {args.songci}")
 
 
 if __name__ == "__main__":
