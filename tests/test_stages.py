@@ -23,8 +23,8 @@ SHORT_RUNS = {
     "04_multihead": (["--max_iters=1500", "--eval_interval=500"], 2.47),  # 2.4482
     "05_feedforward": (["--max_iters=1500", "--eval_interval=500"], 2.44),  # 2.4182
     "06_block": (["--max_iters=3000", "--eval_interval=500"], 2.47),  # 2.4458
-    "07_residual": (["--max_iters=1500", "--eval_interval=500"], 2.21),  # 2.1832
-    "08_layernorm": (["--max_iters=1500", "--eval_interval=500"], 2.2),  # 2.1730
+    "07_residual": (["--max_iters=1000", "--eval_interval=500"], 2.26),  # 2.2382
+    "08_layernorm": (["--max_iters=1000", "--eval_interval=500"], 2.26),  # 2.2371
 }
 LOG_KEYS = ["stage", "val_loss", "train_loss", "iters", "seconds", "params", "tokens_per_s",
             "device", "seed", "data", "block_size"]
