@@ -327,3 +327,12 @@ def test_experiment_links_resolve_and_the_index_lists_every_experiment():
         assert f"({folder.name}/)" in index, f"{folder.name} is not in experiments/README.md"
         for target in LINK.findall((folder / "README.md").read_text(encoding="utf-8")):
             assert (folder / target).exists(), f"{folder.name}/README.md links to missing {target}"
+
+
+def test_the_index_says_truly_which_pages_cite_each_experiment():
+    """A page the experiments index names as citing an experiment links to it."""
+    index = (EXPERIMENTS / "README.md").read_text(encoding="utf-8")
+    for folder, cited in re.findall(r"^\|.*\| \[`([^`]+)/`\]\([^)]+\) \| (.*) \|$", index, re.M):
+        for target in re.findall(r"\]\(([^)]+)\)", cited):
+            page = (EXPERIMENTS / target).resolve()
+            assert folder in page.read_text(encoding="utf-8"), f"{target} does not cite {folder}"
