@@ -6,7 +6,6 @@ import sys
 
 import pytest
 
-import common
 import compare
 import plumbing
 from conftest import ROOT, STAGES, load_stage

@@ -187,7 +187,6 @@ def test_heads_that_do_not_divide_the_width_are_refused(name):
 
 
 def test_a_clock_that_did_not_move_divides_nothing_by_zero(out_args, monkeypatch, shakespeare):
-    import plumbing
     monkeypatch.setattr(plumbing.time, "perf_counter", lambda: 42.0)  # Windows' coarse tick
     _, result = load_stage("00_bigram_stats").main(out_args)
     assert result["seconds"] == 0 and math.isfinite(result["tokens_per_s"])

@@ -1,19 +1,17 @@
 """What the timing scripts beside this file share (imported, not run): one training step
 of a stage-09 model, as its training loop takes it, and the median of a few timings."""
-import subprocess
 import sys
 
 import torch
 
 import common
+import plumbing
 
 
 def header():
     """Print the command that runs the calling script and the machine it runs on."""
-    machine = subprocess.run("lscpu | grep -E 'Model name|^CPU family'", shell=True,
-                             capture_output=True, text=True).stdout.split("\n")
     print(f"$ python {sys.argv[0]}")
-    print(f"# machine: {', '.join(' '.join(line.split()) for line in machine if line)}, "
+    print(f"# machine: {plumbing.machine()}, "
           f"{torch.get_num_threads()} threads by default")
 
 

@@ -19,6 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.a
     __file__)))))
 sys.path.insert(0, ROOT)
 import compare  # noqa: E402
+import plumbing  # noqa: E402
 
 SEEDS = [1337, 1, 2]
 LINE, RESIDUAL = "        x = self.ffwd(x)  # (B, T, C)\n", "        x = x + self.ffwd(x)  # (B, T, C)\n"
@@ -26,9 +27,7 @@ LINE, RESIDUAL = "        x = self.ffwd(x)  # (B, T, C)\n", "        x = x + sel
 
 def main():
     print("$ python notes/experiments/does_a_residual_save_stage_05_on_songci/residual05.py")
-    machine = subprocess.run("lscpu | grep -E 'Model name|^CPU family'", shell=True,
-                             capture_output=True, text=True).stdout.split("\n")
-    print(f"# machine: {', '.join(' '.join(line.split()) for line in machine if line)}")
+    print(f"# machine: {plumbing.machine()}")
     with open(os.path.join(ROOT, "05_feedforward.py"), encoding="utf-8") as f:
         text = f.read()
     assert text.count(LINE) == 1

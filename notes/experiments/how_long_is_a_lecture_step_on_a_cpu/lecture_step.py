@@ -7,7 +7,6 @@ Run from the repository root, alone on the machine:
 """
 import os
 import statistics
-import subprocess
 import sys
 import time
 
@@ -21,9 +20,7 @@ import compare  # noqa: E402
 import plumbing  # noqa: E402
 
 print("$ python notes/experiments/how_long_is_a_lecture_step_on_a_cpu/lecture_step.py")
-machine = subprocess.run("lscpu | grep -E 'Model name|^CPU family'", shell=True,
-                         capture_output=True, text=True).stdout.split("\n")
-print(f"# machine: {', '.join(' '.join(line.split()) for line in machine if line)}, "
+print(f"# machine: {plumbing.machine()}, "
       f"PyTorch {torch.__version__}")
 stage = compare.load_stage("09_dropout_scaled")
 plumbing.configure(vars(stage), ["--preset=lecture"], trains=False)

@@ -5,7 +5,6 @@ one does, the cached step's time is mostly the fixed cost of each operation, not
 Run from the repository root, alone on the machine:
 python notes/experiments/how_much_does_the_kv_cache_save/kv_step.py"""
 import os
-import subprocess
 import sys
 import time
 
@@ -16,11 +15,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.a
     __file__)))))
 sys.path.insert(0, ROOT)
 import compare  # noqa: E402
+import plumbing  # noqa: E402
 
 print("$ python notes/experiments/how_much_does_the_kv_cache_save/kv_step.py")
-machine = subprocess.run("lscpu | grep -E 'Model name|^CPU family'", shell=True,
-                         capture_output=True, text=True).stdout.split("\n")
-print(f"# machine: {', '.join(' '.join(line.split()) for line in machine if line)}")
+print(f"# machine: {plumbing.machine()}")
 stage = compare.load_stage("10_kvcache_sample")
 vars(stage).update(block_size=128, n_head=4, n_layer=4, dropout=0.0, tie_weights=False)
 torch.set_num_threads(stage.threads)

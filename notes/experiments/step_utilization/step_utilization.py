@@ -14,7 +14,6 @@ Run from the repository root, alone on the machine:
 import collections
 import os
 import statistics
-import subprocess
 import sys
 import time
 
@@ -125,10 +124,8 @@ def kind_of(name):
 
 
 def main(presets):
-    machine = subprocess.run("lscpu | grep -E 'Model name|^CPU family'", shell=True,
-                             capture_output=True, text=True).stdout.split("\n")
     print(f"$ python notes/experiments/step_utilization/step_utilization.py {' '.join(presets)}")
-    print(f"# machine: {', '.join(' '.join(line.split()) for line in machine if line)}, "
+    print(f"# machine: {plumbing.machine()}, "
           f"PyTorch {torch.__version__}")
     for preset in presets:
         stage, model, optimizer, batch = setup(preset)

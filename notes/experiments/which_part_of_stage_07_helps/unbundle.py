@@ -20,6 +20,9 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__)))))
+sys.path.insert(0, ROOT)
+import plumbing  # noqa: E402
+
 SEEDS = [1337, 1, 2]
 VARIANTS = {  # name: (script it starts from, [(text, replacement)])
     "06 (no residuals)": ("06_block.py", []),
@@ -52,9 +55,7 @@ def run(name, seed, folder):
 
 def main():
     print("$ python notes/experiments/which_part_of_stage_07_helps/unbundle.py")
-    machine = subprocess.run("lscpu | grep -E 'Model name|^CPU family'", shell=True,
-                             capture_output=True, text=True).stdout.split("\n")
-    print(f"# machine: {', '.join(' '.join(line.split()) for line in machine if line)}")
+    print(f"# machine: {plumbing.machine()}")
     with tempfile.TemporaryDirectory() as folder, \
             concurrent.futures.ProcessPoolExecutor(2) as pool:
         jobs = [pool.submit(run, name, seed, folder) for name in VARIANTS for seed in SEEDS]
