@@ -28,10 +28,10 @@ def tiny_model(vocab_size=11, seed=0):
 
 
 def test_stage_09_short_run_reaches_target(shakespeare, out_args, tmp_path):
-    # 200 steps measured 2.3734 in float32, 2.3721 in bfloat16 on a 2-core CPU; the target
-    # leaves a margin
+    # 200 steps, one progress estimate (at step 0), measured 2.3663 in float32, 2.3680 in
+    # bfloat16 on a 2-core CPU; the target leaves a margin
     _, result = load_stage("09_dropout_scaled").main(
-        ["--max_iters=200", "--eval_interval=100", "--device=cpu"] + out_args)
+        ["--max_iters=200", "--eval_interval=200", "--device=cpu"] + out_args)
     print(f"stage 09, 200 steps: val loss {result['val_loss']:.4f}")
     assert result["val_loss"] < 2.40
     assert result["iters"] == 200
