@@ -379,6 +379,17 @@ def bf16_gain(rows, width, repeats=7):
     return statistics.median(seconds[False][1:]) / statistics.median(seconds[True][1:])
 
 
+def machine():
+    """The CPU's model name and family, as lscpu prints them, for the first line of a
+    measurement's log; where there is no lscpu, what Python knows of the processor."""
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    except OSError:
+        return f"Model name: {platform.processor() or 'unknown'}"
+    return ", ".join(" ".join(line.split()) for line in out.splitlines()
+                     if line.startswith(("Model name", "CPU family")))
+
+
 def cpu_flags(path="/proc/cpuinfo"):
     """The CPU's feature flags as Linux lists them, or None where the OS does not."""
     try:
@@ -392,17 +403,6 @@ def cpu_flags(path="/proc/cpuinfo"):
 
 
 BF16_FLAGS = {"avx512_bf16", "amx_bf16", "bf16"}  # x86's two kinds, ARM's
-
-
-def machine():
-    """The CPU's model name and family, as lscpu prints them, for the first line of a
-    measurement's log; where there is no lscpu, what Python knows of the processor."""
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    except OSError:
-        return f"Model name: {platform.processor() or 'unknown'}"
-    return ", ".join(" ".join(line.split()) for line in out.splitlines()
-                     if line.startswith(("Model name", "CPU family")))
 
 
 def pick_dtype(dtype, device, rows, width):

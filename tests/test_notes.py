@@ -278,16 +278,6 @@ def test_links_to_headings_resolve():
                 assert anchor in anchors[name], f"{path.name} links to {name}#{anchor}"
 
 
-def test_experiment_logs_name_the_script_where_it_lives():
-    """A log beside its script (x.py, x.txt) that starts with the command that printed it
-    names the script at its current path, so the command can be run again as it stands."""
-    for script in (NOTES / "experiments").glob("*/*.py"):
-        log = script.with_suffix(".txt")
-        if log.exists() and log.read_text(encoding="utf-8").startswith("$ python "):
-            first = log.read_text(encoding="utf-8").splitlines()[0]
-            assert f"python {script.relative_to(ROOT).as_posix()}" in first, log.name
-
-
 EXPERIMENTS = NOTES / "experiments"
 LINK = re.compile(r"\]\(([^)#:]+)(?:#[^)]*)?\)")
 
